@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from moderation.filters.normalize import normalize
-from moderation.filters.types import Check, CommentInput
+from moderation.filters.types import Check, CheckResult, CommentInput
 from moderation.review.policy import PolicyConfig, Verdict, decide
 
 
@@ -27,6 +27,13 @@ class Pipeline:
             check(comment, norm) for check in self.checks if check.name not in config.disabled_checks
         ]
         return decide(comment.text, results, config)
+
+    def run_check(self, name: str, comment: CommentInput) -> CheckResult | None:
+        """Run one named check alone (the API runs ``crisis`` at submission time)."""
+        for check in self.checks:
+            if check.name == name:
+                return check(comment, normalize(comment.text))
+        return None
 
     @property
     def versions(self) -> dict[str, str]:

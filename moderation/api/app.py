@@ -1,0 +1,44 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from celery import Celery
+from fastapi import FastAPI
+
+from moderation.api.errors import BodyLimitMiddleware, install_error_handlers
+from moderation.api.routes import comments, health
+from moderation.db import get_sessionmaker
+from moderation.review.pipeline import get_pipeline
+from moderation.settings import Settings, get_settings
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    celery: Celery | None = None,
+    publish: Callable[[uuid.UUID], None] | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    if celery is None:
+        from workers.app import celery_app as celery
+    from moderation.queue import publisher
+
+    app = FastAPI(
+        title="moderation",
+        version="0.1.0",
+        summary="Comment moderation for health publishers.",
+        description="Submit comments, follow their moderation, read the published thread.",
+    )
+    app.state.settings = settings
+    app.state.sessionmaker = get_sessionmaker()
+    app.state.celery = celery
+    app.state.publish = publish or publisher(celery)
+    app.state.pipeline = get_pipeline
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.include_router(health.router)
+    app.include_router(comments.router)
+    return app

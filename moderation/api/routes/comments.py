@@ -1,0 +1,157 @@
+"""Public comment endpoints: submit, follow one comment, read the published thread."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+
+from moderation.api.deps import PipelineDep, PublishDep, SessionDep, SettingsDep
+from moderation.api.schemas import (
+    CommentAccepted,
+    CommentCreate,
+    CommentPage,
+    CommentStatusRead,
+    ErrorBody,
+    PublishedComment,
+    Support,
+)
+from moderation.filters.types import CommentInput
+from moderation.models import Comment, CommentStatus
+from moderation.review import service
+from moderation.settings import Settings
+
+router = APIRouter(prefix="/api/v1", tags=["comments"])
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (400, 404, 413, 415, 422, 429, 503)
+}
+_OUTCOME = {
+    CommentStatus.PENDING: "Awaiting moderation.",
+    CommentStatus.APPROVED: "Published.",
+    CommentStatus.FLAGGED: "Held for review by a moderator.",
+    CommentStatus.REJECTED: "Not published.",
+}
+
+
+def _support(settings: Settings) -> Support:
+    return Support(message=settings.crisis_message, resources=list(settings.crisis_resources))
+
+
+@router.post(
+    "/articles/{slug}/comments",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CommentAccepted,
+    responses=_ERRORS,
+    summary="Submit a comment for moderation",
+)
+def submit_comment(
+    slug: str,
+    payload: CommentCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    publish: PublishDep,
+    pipeline: PipelineDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> CommentAccepted:
+    """Stores the comment as ``pending`` and queues it. The same ``Idempotency-Key`` on the
+    same article returns the first comment instead of storing a second one."""
+    article = service.get_article(session=session, slug=slug)
+    # Crisis language is checked at once, so the reader gets help before any moderator sees it.
+    crisis = pipeline.run_check("crisis", CommentInput(text=payload.body))
+    urgent = bool(crisis and crisis.reasons)
+    new = service.NewComment(
+        body=payload.body,
+        author_name=payload.author_name.strip()[: settings.max_author_chars],
+        author_email=str(payload.author_email) if payload.author_email else None,
+        author_url=str(payload.author_url) if payload.author_url else None,
+        parent_id=payload.parent_id,
+        client_ip=request.client.host if request.client else None,
+        user_agent=(request.headers.get("user-agent") or "")[:512] or None,
+        idempotency_key=idempotency_key,
+    )
+    comment, created = service.create_comment(
+        session=session, article=article, new=new, publish=publish, urgent=urgent
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+        urgent = comment.priority.value == "urgent"
+    response.headers["Location"] = f"/api/v1/comments/{comment.id}"
+    return CommentAccepted(
+        id=comment.id,
+        article=article.slug,
+        status=comment.status,
+        created_at=comment.created_at,
+        status_url=f"/api/v1/comments/{comment.id}",
+        support=_support(settings) if urgent else None,
+    )
+
+
+@router.get(
+    "/comments/{comment_id}",
+    response_model=CommentStatusRead,
+    responses=_ERRORS,
+    summary="Follow one comment: its status and public outcome",
+)
+def get_comment(comment_id: uuid.UUID, session: SessionDep, settings: SettingsDep) -> CommentStatusRead:
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        raise HTTPException(404, f"comment {comment_id} not found")
+    article = service.get_article_by_id(session=session, article_id=comment.article_id)
+    crisis = comment.priority.value == "urgent" and (
+        comment.status is CommentStatus.PENDING
+        or service.is_crisis(service.latest_decision(session=session, comment_id=comment.id))
+    )
+    return CommentStatusRead(
+        id=comment.id,
+        article=article.slug,
+        status=comment.status,
+        message=_OUTCOME[comment.status],
+        created_at=comment.created_at,
+        decided_at=comment.decided_at,
+        body=(comment.censored_body or comment.body) if comment.status is CommentStatus.APPROVED else None,
+        support=_support(settings) if crisis else None,
+    )
+
+
+def _published(comment: Comment, children: dict[uuid.UUID, list[Comment]]) -> PublishedComment:
+    return PublishedComment(
+        id=comment.id,
+        parent_id=comment.parent_id,
+        author_name=comment.author_name,
+        author_url=comment.author_url,
+        body=comment.censored_body or comment.body,
+        created_at=comment.created_at,
+        replies=[_published(c, children) for c in children.get(comment.id, [])],
+    )
+
+
+@router.get(
+    "/articles/{slug}/comments",
+    response_model=CommentPage,
+    responses=_ERRORS,
+    summary="Published comments of an article, oldest first, replies nested",
+)
+def list_comments(
+    slug: str,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> CommentPage:
+    article = service.get_article(session=session, slug=slug)
+    try:
+        roots, children, next_cursor = service.published_thread(
+            session=session, article=article, limit=limit, cursor=cursor
+        )
+    except ValueError as exc:
+        raise HTTPException(422, "cursor: invalid pagination cursor") from exc
+    return CommentPage(
+        article=article.slug,
+        title=article.title,
+        items=[_published(c, children) for c in roots],
+        next_cursor=next_cursor,
+    )

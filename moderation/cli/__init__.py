@@ -1,0 +1,24 @@
+"""The ``moderation`` command line (Typer)."""
+
+from __future__ import annotations
+
+import typer
+
+from moderation.cli import articles
+from moderation.cli.check import check_command
+from moderation.cli.run import api_command, beat_command, migrate_command, serve_command, worker_command
+
+app = typer.Typer(
+    name="moderation",
+    help="Comment moderation for health publishers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve_command)
+app.command("api")(api_command)
+app.command("worker")(worker_command)
+app.command("beat")(beat_command)
+app.command("migrate")(migrate_command)
+app.command("check")(check_command)
+app.add_typer(articles.app, name="articles")

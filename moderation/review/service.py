@@ -1,0 +1,269 @@
+"""Service functions for comments: create, moderate, read. They take ``*, session`` and
+only flush; the caller (request dependency, task wrapper) owns the transaction."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from moderation.db import enqueue_after_commit, utcnow
+from moderation.filters.types import AuthorFacts, Category, CommentInput, Reason
+from moderation.models import Article, Comment, CommentStatus, Decision, DecisionSource
+from moderation.review.pipeline import Pipeline
+from moderation.review.policy import PolicyConfig, Priority, Verdict
+
+Publish = Callable[[uuid.UUID], None]
+FactsProvider = Callable[[Comment], AuthorFacts]
+
+
+class NotFoundError(LookupError):
+    def __init__(self, what: str, key: object) -> None:
+        super().__init__(f"{what} {key!s} not found")
+        self.what = what
+
+
+@dataclass(frozen=True, slots=True)
+class NewComment:
+    body: str
+    author_name: str
+    author_email: str | None = None
+    author_url: str | None = None
+    parent_id: uuid.UUID | None = None
+    client_ip: str | None = None
+    user_agent: str | None = None
+    idempotency_key: str | None = None
+
+
+def get_article(*, session: Session, slug: str) -> Article:
+    article = session.scalar(select(Article).where(Article.slug == slug))
+    if article is None:
+        raise NotFoundError("article", slug)
+    return article
+
+
+def policy_for(article: Article, base: PolicyConfig) -> PolicyConfig:
+    """The article's policy: the defaults with its overrides applied, versioned."""
+    if not article.policy:
+        return base
+    known = {f.name for f in fields(PolicyConfig)} - {"version"}
+    overrides: dict[str, Any] = {k: v for k, v in article.policy.items() if k in known}
+    if "disabled_checks" in overrides:
+        overrides["disabled_checks"] = frozenset(overrides["disabled_checks"])
+    return replace(base, **overrides, version=f"article:{article.slug}:v{article.policy_version}")
+
+
+def create_comment(
+    *,
+    session: Session,
+    article: Article,
+    new: NewComment,
+    publish: Publish,
+    urgent: bool = False,
+) -> tuple[Comment, bool]:
+    """Store a pending comment and publish its moderation task after commit.
+
+    Returns ``(comment, created)``; with an idempotency key already used on this article the
+    existing comment is returned and nothing is stored or published again.
+    """
+    if new.idempotency_key:
+        existing = _by_idempotency_key(session, article.id, new.idempotency_key)
+        if existing is not None:
+            return existing, False
+    if new.parent_id is not None:
+        parent = session.get(Comment, new.parent_id)
+        if parent is None or parent.article_id != article.id:
+            raise NotFoundError("parent comment", new.parent_id)
+    now = utcnow()
+    comment = Comment(
+        id=uuid.uuid4(),
+        article_id=article.id,
+        parent_id=new.parent_id,
+        author_name=new.author_name,
+        author_email=new.author_email,
+        author_url=new.author_url,
+        client_ip=new.client_ip,
+        user_agent=new.user_agent,
+        body=new.body,
+        status=CommentStatus.PENDING,
+        # Crisis language seen at submission goes to the head of the queue at once.
+        priority=Priority.URGENT if urgent else Priority.NORMAL,
+        idempotency_key=new.idempotency_key,
+        created_at=now,
+        updated_at=now,
+        attempts=1,
+        last_enqueued_at=now,
+    )
+    if new.idempotency_key:
+        # A concurrent request with the same key may win the race: the unique constraint decides.
+        try:
+            with session.begin_nested():
+                session.add(comment)
+        except IntegrityError:
+            existing = _by_idempotency_key(session, article.id, new.idempotency_key)
+            if existing is None:
+                raise
+            return existing, False
+    else:
+        session.add(comment)
+        session.flush()
+    comment_id = comment.id
+    enqueue_after_commit(session, lambda: publish(comment_id))
+    return comment, True
+
+
+def _by_idempotency_key(session: Session, article_id: int, key: str) -> Comment | None:
+    return session.scalar(
+        select(Comment).where(Comment.article_id == article_id, Comment.idempotency_key == key)
+    )
+
+
+def comment_input(comment: Comment, facts: AuthorFacts | None = None) -> CommentInput:
+    return CommentInput(
+        text=comment.body,
+        author_name=comment.author_name,
+        author_email=comment.author_email,
+        author_url=comment.author_url,
+        facts=facts or AuthorFacts(),
+    )
+
+
+def reason_dict(reason: Reason) -> dict[str, Any]:
+    return {
+        "code": reason.code.value,
+        "category": reason.category.value,
+        "rule_id": reason.rule_id,
+        "span": list(reason.span) if reason.span is not None else None,
+        "detail": reason.detail,
+        "score": round(reason.score, 4),
+    }
+
+
+def moderate_comment(
+    *,
+    session: Session,
+    comment_id: uuid.UUID,
+    pipeline: Pipeline,
+    facts: FactsProvider | None = None,
+) -> Decision | None:
+    """Decide a pending comment exactly once.
+
+    Returns quietly (``None``) if the comment is gone or already decided (a duplicate or
+    late delivery, or a moderator got there first). The status change is a conditional
+    update on ``status = 'pending'``, so two workers racing on one comment store one
+    decision; the decision row is only written by the winner.
+    """
+    comment = session.get(Comment, comment_id)
+    if comment is None or comment.status is not CommentStatus.PENDING:
+        return None
+    article = session.get_one(Article, comment.article_id)
+    config = policy_for(article, pipeline.config)
+    verdict = pipeline.run(comment_input(comment, facts(comment) if facts else None), config)
+    return store_verdict(session=session, comment_id=comment_id, verdict=verdict)
+
+
+def store_verdict(*, session: Session, comment_id: uuid.UUID, verdict: Verdict) -> Decision | None:
+    now = utcnow()
+    status = CommentStatus(verdict.decision.value)
+    result = session.execute(
+        update(Comment)
+        .where(Comment.id == comment_id, Comment.status == CommentStatus.PENDING)
+        .values(
+            status=status,
+            priority=verdict.priority,
+            censored_body=verdict.censored_text,
+            decided_at=now,
+            updated_at=now,
+            version=Comment.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    decision = Decision(
+        comment_id=comment_id,
+        source=DecisionSource.PIPELINE,
+        decision=status,
+        priority=verdict.priority,
+        categories=[c.value for c in verdict.categories],
+        scores=verdict.scores,
+        reasons=[reason_dict(r) for r in verdict.reasons],
+        versions=verdict.versions,
+        created_at=now,
+    )
+    session.add(decision)
+    session.flush()
+    return decision
+
+
+def latest_decision(*, session: Session, comment_id: uuid.UUID) -> Decision | None:
+    return session.scalar(
+        select(Decision).where(Decision.comment_id == comment_id).order_by(Decision.id.desc()).limit(1)
+    )
+
+
+def is_crisis(decision: Decision | None) -> bool:
+    return decision is not None and Category.CRISIS.value in decision.categories
+
+
+# --- public listing -------------------------------------------------------------------------
+
+
+def encode_cursor(created_at: datetime, comment_id: uuid.UUID) -> str:
+    raw = f"{created_at.isoformat()}|{comment_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, _, ident = raw.partition("|")
+        return datetime.fromisoformat(when), uuid.UUID(ident)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError("invalid cursor") from exc
+
+
+def published_thread(
+    *, session: Session, article: Article, limit: int, cursor: str | None
+) -> tuple[Sequence[Comment], dict[uuid.UUID, list[Comment]], str | None]:
+    """A page of approved top-level comments (oldest first) and their approved replies."""
+    query = select(Comment).where(
+        Comment.article_id == article.id,
+        Comment.status == CommentStatus.APPROVED,
+        Comment.parent_id.is_(None),
+    )
+    if cursor:
+        when, ident = decode_cursor(cursor)
+        query = query.where(
+            or_(Comment.created_at > when, and_(Comment.created_at == when, Comment.id > ident))
+        )
+    roots = session.scalars(query.order_by(Comment.created_at, Comment.id).limit(limit + 1)).all()
+    next_cursor = None
+    if len(roots) > limit:
+        roots = roots[:limit]
+        next_cursor = encode_cursor(roots[-1].created_at, roots[-1].id)
+    children: dict[uuid.UUID, list[Comment]] = {}
+    frontier = [c.id for c in roots]
+    while frontier:
+        replies = session.scalars(
+            select(Comment)
+            .where(Comment.parent_id.in_(frontier), Comment.status == CommentStatus.APPROVED)
+            .order_by(Comment.created_at, Comment.id)
+        ).all()
+        for reply in replies:
+            if reply.parent_id is not None:  # always, by the query; narrows the type
+                children.setdefault(reply.parent_id, []).append(reply)
+        frontier = [r.id for r in replies]
+    return roots, children, next_cursor
+
+
+def get_article_by_id(*, session: Session, article_id: int) -> Article:
+    return session.get_one(Article, article_id)

@@ -1,0 +1,40 @@
+"""Thin Celery tasks: take IDs, open one session, call a service function, store the result."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from moderation.db import session_scope
+from moderation.review import service
+from moderation.review.pipeline import get_pipeline
+from workers.app import celery_app
+
+log = logging.getLogger(__name__)
+
+
+@celery_app.task(
+    name="moderation.moderate_comment",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, DBAPIError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=12,
+    ignore_result=True,
+)
+def moderate_comment(comment_id: str) -> None:
+    """Decide one pending comment. Triggered after the submitting transaction commits and by
+    requeue-stuck. Idempotent: a comment already decided (by a duplicate delivery or by a
+    moderator) is left alone. Must not publish anything else or touch other comments."""
+    with session_scope() as session:
+        decision = service.moderate_comment(
+            session=session, comment_id=uuid.UUID(comment_id), pipeline=get_pipeline()
+        )
+    if decision is not None:
+        log.info(
+            "comment decided",
+            extra={"comment_id": comment_id, "decision": decision.decision.value},
+        )
