@@ -82,14 +82,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One engine (and pool) per database URL per process."""
+    return make_engine(url)
+
+
 def get_engine() -> Engine:
-    return make_engine(get_settings().resolved_database_url)
+    return engine_for(get_settings().resolved_database_url)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=8)
+def sessionmaker_for(url: str) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine_for(url), expire_on_commit=False)
+
+
 def get_sessionmaker() -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+    return sessionmaker_for(get_settings().resolved_database_url)
 
 
 @contextmanager

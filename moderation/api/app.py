@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from moderation.api.errors import BodyLimitMiddleware, install_error_handlers
 from moderation.api.routes import comments, health
-from moderation.db import get_sessionmaker
+from moderation.db import sessionmaker_for
 from moderation.review.pipeline import get_pipeline
 from moderation.settings import Settings, get_settings
 
@@ -33,7 +33,7 @@ def create_app(
         description="Submit comments, follow their moderation, read the published thread.",
     )
     app.state.settings = settings
-    app.state.sessionmaker = get_sessionmaker()
+    app.state.sessionmaker = sessionmaker_for(settings.resolved_database_url)
     app.state.celery = celery
     app.state.publish = publish or publisher(celery)
     app.state.pipeline = get_pipeline
