@@ -88,7 +88,7 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     b = _backend(request.param, tmp_path_factory.getbasetemp())
     truncate_all(b.engine)
     redis.Redis.from_url(b.broker_url).flushdb()
-    yield b
+    return b
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def sqlite_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend
     b = _backend("sqlite", tmp_path_factory.getbasetemp())
     truncate_all(b.engine)
     redis.Redis.from_url(b.broker_url).flushdb()
-    yield b
+    return b
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def postgres_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backe
     b = _backend("postgres", tmp_path_factory.getbasetemp())
     truncate_all(b.engine)
     redis.Redis.from_url(b.broker_url).flushdb()
-    yield b
+    return b
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -109,10 +109,8 @@ def stop_process(proc: subprocess.Popen[Any], timeout: float = 15) -> None:
             os.killpg(proc.pid, 15)
             proc.wait(timeout=timeout)
         except (subprocess.TimeoutExpired, ProcessLookupError):
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(proc.pid, 9)
-            except ProcessLookupError:
-                pass
             proc.wait()
 
 
