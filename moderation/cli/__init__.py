@@ -6,6 +6,7 @@ import typer
 
 from moderation.cli import articles
 from moderation.cli.check import check_command
+from moderation.cli.config import config_command
 from moderation.cli.run import api_command, beat_command, migrate_command, serve_command, worker_command
 
 app = typer.Typer(
@@ -21,4 +22,5 @@ app.command("worker")(worker_command)
 app.command("beat")(beat_command)
 app.command("migrate")(migrate_command)
 app.command("check")(check_command)
+app.command("config")(config_command)
 app.add_typer(articles.app, name="articles")
