@@ -43,6 +43,9 @@ class Pipeline:
 def default_checks() -> list[Check]:
     """Every production check, with its rule pack or model loaded. Add new checks here."""
     checks: list[Check] = []
+    from moderation.learning.loader import classifier_checks
+
+    checks.extend(classifier_checks())
     return checks
 
 

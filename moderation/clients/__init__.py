@@ -1,0 +1,1 @@
+"""Redis and outbound HTTP behind small classes with injected clients."""

@@ -1,0 +1,160 @@
+"""Linear text model: fast inference and a deterministic, pickle-free artifact.
+
+Score of a prepared text with tokens ``t_1..t_T``::
+
+    z = (sum_i c(t_i) + sum_i w[t_i t_i+1]) / sqrt(T) + intercept
+    p = sigmoid(a * z + b)
+
+where ``c(t)`` is the weight of the token plus the weights of its character grams. ``c`` only
+depends on the token, so it is computed once per distinct token and cached: a 200-character
+comment then costs one regex pass and about 80 dict lookups. ``a`` and ``b`` are a Platt
+calibration fitted on out-of-fold scores, with the decision threshold folded into ``b`` so that
+``p >= 0.5`` is the model's verdict.
+
+The artifact is an ``.npz`` written with fixed zip timestamps (so a retrain on the same data
+is byte-identical) and read with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import threading
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from moderation.learning.features import WORD_PREFIX, bigram_features, prepare, token_features, tokens
+
+FORMAT = 1
+_CACHE_LIMIT = 200_000
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+class LinearTextModel:
+    """A trained binary text classifier. Thread-safe; build once per process."""
+
+    def __init__(
+        self,
+        *,
+        vocab: Sequence[str],
+        weights: Sequence[float] | np.ndarray,
+        intercept: float,
+        calibration: tuple[float, float],
+        meta: dict[str, Any],
+    ) -> None:
+        self.vocab = list(vocab)
+        self.weights = np.asarray(weights, dtype=np.float32)
+        if len(self.vocab) != len(self.weights):
+            raise ValueError("vocab and weights differ in length")
+        self.intercept = float(intercept)
+        self.calibration = (float(calibration[0]), float(calibration[1]))
+        self.meta = dict(meta)
+        self.kind: str = str(meta.get("kind", "model"))
+        self.version: str = str(meta.get("version", "unversioned"))
+        # The verdict threshold on ``probability``; the calibration is shifted so it is 0.5.
+        self.threshold: float = float(meta.get("threshold", 0.5))
+        self._w: dict[str, float] = dict(zip(self.vocab, self.weights.tolist(), strict=True))
+        self._token_cache: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    # -- inference -------------------------------------------------------------------------
+
+    def _token_score(self, token: str) -> float:
+        score = self._token_cache.get(token)
+        if score is None:
+            get = self._w.get
+            score = sum(get(f, 0.0) for f in token_features(token))
+            if len(self._token_cache) >= _CACHE_LIMIT:
+                with self._lock:
+                    self._token_cache.clear()
+            self._token_cache[token] = score
+        return score
+
+    def decision(self, prepared: str) -> float:
+        """Uncalibrated linear score of a :func:`~moderation.learning.features.prepare`-d text."""
+        toks = tokens(prepared)
+        if not toks:
+            return self.intercept
+        total = sum(map(self._token_score, toks))
+        if len(toks) > 1:
+            get = self._w.get
+            total += sum(get(f, 0.0) for f in bigram_features(toks))
+        return total / math.sqrt(len(toks)) + self.intercept
+
+    def probability(self, text: str) -> float:
+        """Probability that ``text`` (the normalised ``text`` view of a comment) is positive."""
+        a, b = self.calibration
+        z = a * self.decision(prepare(text)) + b
+        # Numerically safe logistic.
+        if z >= 0:
+            return 1.0 / (1.0 + math.exp(-z))
+        e = math.exp(z)
+        return e / (1.0 + e)
+
+    # -- artifact --------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        meta = dict(self.meta)
+        meta.update(
+            format=FORMAT,
+            intercept=self.intercept,
+            calibration=list(self.calibration),
+        )
+        arrays = {
+            "meta": np.frombuffer(_dumps(meta).encode(), dtype=np.uint8),
+            "vocab": np.frombuffer("\n".join(self.vocab).encode(), dtype=np.uint8),
+            "weights": self.weights.astype("<f4"),
+        }
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, arr in arrays.items():
+                member = io.BytesIO()
+                np.lib.format.write_array(member, arr, allow_pickle=False)
+                info = zipfile.ZipInfo(name + ".npy", date_time=_ZIP_EPOCH)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, member.getvalue(), compresslevel=9)
+        return buf.getvalue()
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a worker loading the model never sees half a file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_bytes(self.to_bytes())
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> LinearTextModel:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(data["meta"].tobytes().decode())
+            vocab_bytes = data["vocab"].tobytes().decode()
+            weights = data["weights"].astype(np.float32)
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{path}: unsupported model format {meta.get('format')!r}")
+        vocab = vocab_bytes.split("\n") if vocab_bytes else []
+        a, b = meta["calibration"]
+        return cls(vocab=vocab, weights=weights, intercept=meta["intercept"], calibration=(a, b), meta=meta)
+
+
+def content_hash(
+    vocab: Sequence[str], weights: np.ndarray, intercept: float, calibration: tuple[float, float]
+) -> str:
+    """sha256 of what decides a verdict (not of dates or metrics)."""
+    h = hashlib.sha256()
+    h.update("\n".join(vocab).encode())
+    h.update(np.asarray(weights, dtype="<f4").tobytes())
+    h.update(_dumps({"intercept": intercept, "calibration": list(calibration)}).encode())
+    return h.hexdigest()
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+__all__ = ["WORD_PREFIX", "LinearTextModel", "content_hash"]

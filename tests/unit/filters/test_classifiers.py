@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import pytest
+
+from moderation.filters.classifiers import AbuseClassifierCheck, SpamClassifierCheck
+from moderation.filters.normalize import normalize
+from moderation.filters.types import Category, CommentInput, ReasonCode
+from moderation.learning.loader import load_abuse_lexicon, load_model
+
+
+class FixedModel:
+    """A model that answers a fixed probability, and remembers what it was asked."""
+
+    version = "fixed-1"
+    threshold = 0.5
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+        self.seen: list[str] = []
+
+    def probability(self, text: str) -> float:
+        self.seen.append(text)
+        return self.p
+
+
+def run(check, text: str):
+    return check(CommentInput(text), normalize(text))
+
+
+@pytest.mark.parametrize(("p", "flagged"), [(0.1, False), (0.49, False), (0.5, True), (0.97, True)])
+def test_spam_check_reason_follows_threshold(p, flagged):
+    result = run(SpamClassifierCheck(FixedModel(p)), "whatever")
+    assert result.scores == {"spam_model": p}
+    assert result.version == "fixed-1"
+    assert bool(result.reasons) is flagged
+    if flagged:
+        (reason,) = result.reasons
+        assert reason.code is ReasonCode.SPAM_CLASSIFIER
+        assert reason.category is Category.SPAM
+        assert reason.score == p
+
+
+@pytest.mark.parametrize(
+    ("text", "codes", "quote"),
+    [
+        ("you are an idiot", {ReasonCode.ABUSE_INSULT}, "you are an idiot"),
+        (
+            "Honestly, you're such a complete MORON.",
+            {ReasonCode.ABUSE_INSULT},
+            "you're such a complete MORON",
+        ),
+        ("u r stupid", {ReasonCode.ABUSE_INSULT}, "u r stupid"),
+        ("Idiots like you ruin everything", {ReasonCode.ABUSE_INSULT}, "Idiots like you"),
+        ("Y0U are an id1ot", {ReasonCode.ABUSE_INSULT}, "Y0U are an id1ot"),
+        ("just shut up", {ReasonCode.ABUSE_INSULT}, "shut up"),
+        ("go die", {ReasonCode.ABUSE_THREAT}, "go die"),
+        ("Why don't you go kill yourself", {ReasonCode.ABUSE_THREAT}, "go kill yourself"),
+        ("people like you should be shot", {ReasonCode.ABUSE_THREAT}, "people like you should be shot"),
+        ("I'm going to find you", {ReasonCode.ABUSE_THREAT}, "I'm going to find you"),
+        ("I know where you live.", {ReasonCode.ABUSE_THREAT}, "I know where you live"),
+        ("People like you should stay off the internet", {ReasonCode.ABUSE_INSULT}, "People like you should"),
+        ("k i l l yourself", {ReasonCode.ABUSE_THREAT}, "k i l l yourself"),
+        # Not aimed at anyone, or not an insult.
+        ("this shit actually worked for me", set(), None),
+        ("I felt so stupid asking my doctor, but she was kind", set(), None),
+        ("you are not stupid for asking", set(), None),
+        ("Thank you, this article helped me", set(), None),
+        ("I will find you a link to the study", set(), None),
+        ("Skilled nurses; killer side effects though", set(), None),
+    ],
+)
+def test_insults_and_threats(text, codes, quote):
+    model = FixedModel(0.0)
+    result = run(AbuseClassifierCheck(model, load_abuse_lexicon()), text)
+    assert {r.code for r in result.reasons} == codes
+    for reason in result.reasons:
+        assert reason.category is Category.ABUSE
+    if quote is not None:
+        spans = [r.span for r in result.reasons]
+        assert any(span is not None and text[span[0] : span[1]] == quote for span in spans), spans
+
+
+def test_abuse_model_reason_and_version():
+    model = FixedModel(0.93)
+    check = AbuseClassifierCheck(model, load_abuse_lexicon())
+    result = run(check, "some text")
+    assert result.scores == {"abuse_model": 0.93}
+    assert [r.code for r in result.reasons] == [ReasonCode.ABUSE_CLASSIFIER]
+    assert result.reasons[0].score == 0.93
+    assert check.version.startswith("fixed-1+abuse-rules-")
+
+
+def test_mild_profanity_is_removed_before_the_model_scores():
+    model = FixedModel(0.0)
+    run(AbuseClassifierCheck(model, load_abuse_lexicon()), "This shit actually worked for me")
+    assert model.seen == ["this   actually worked for me"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this shit actually worked for me",
+        "Damn, my first infusion was a weird ride but it fucking helped",
+        "Thank you for writing this. My third ketamine infusion helped more than two years of SSRIs.",
+        "Is the nasal spray covered by insurance in the UK?",
+    ],
+)
+def test_shipped_abuse_model_leaves_friendly_comments_alone(text):
+    check = AbuseClassifierCheck(load_model("abuse"), load_abuse_lexicon())
+    assert run(check, text).reasons == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["you are a stupid bitch", "shut up you retarded piece of trash"],
+)
+def test_shipped_abuse_model_flags_attacks(text):
+    check = AbuseClassifierCheck(load_model("abuse"), load_abuse_lexicon())
+    result = run(check, text)
+    assert ReasonCode.ABUSE_CLASSIFIER in {r.code for r in result.reasons}
+
+
+@pytest.mark.parametrize(
+    ("text", "spam"),
+    [
+        ("Check out my channel http://bit.ly/xx12 and subscribe!!", True),
+        ("FREE entry to WIN a £1000 prize, text WIN to 87121 now", True),
+        ("Thank you for writing this. My third infusion helped more than two years of SSRIs.", False),
+        ("Did anyone else feel nauseous after the second session?", False),
+    ],
+)
+def test_shipped_spam_model_verdicts(text, spam):
+    result = run(SpamClassifierCheck(load_model("spam")), text)
+    assert bool(result.reasons) is spam
+    if spam:
+        # A confident model alone crosses the policy's reject line.
+        assert result.reasons[0].score >= 0.9

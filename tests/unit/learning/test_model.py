@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+from moderation.learning.features import features, prepare
+from moderation.learning.loader import PACKAGE_MODELS_DIR, load_model
+from moderation.learning.model import LinearTextModel
+
+
+@pytest.mark.parametrize(
+    ("raw", "prepared"),
+    [
+        ("rt @someone: hi &amp; bye", "zuserz hi & bye"),
+        ("see http://bit.ly/abc now", "see zurlz bit now"),
+        ("mail me at a.b@example.com", "mail me at zemailz"),
+        ("call 0845 281 0075", "call znumz"),
+        ("<a href='x'>2:19</a> best<br />part", "2:19 best part"),
+        ("take 200mg", "take 200mg"),
+    ],
+)
+def test_prepare(raw, prepared):
+    assert prepare(raw) == prepared
+
+
+def test_features_are_tokens_grams_and_bigrams():
+    feats, n_tokens = features("hi you")
+    assert n_tokens == 2
+    assert "\x00hi" in feats
+    assert "\x00hi you" in feats
+    assert "<hi>" in feats
+    assert "you>" in feats
+
+
+def _toy() -> LinearTextModel:
+    return LinearTextModel(
+        vocab=["\x00free", "<fre", "\x00free prize", "\x00hello"],
+        weights=np.array([2.0, 0.5, 1.0, -1.0]),
+        intercept=-0.5,
+        calibration=(1.0, 0.0),
+        meta={"kind": "spam", "version": "spam-test-0"},
+    )
+
+
+def test_inference_matches_the_formula():
+    model = _toy()
+    # tokens: free, prize -> (2.0 + 0.5 + 0 + bigram 1.0) / sqrt(2) - 0.5
+    z = (2.0 + 0.5 + 1.0) / np.sqrt(2) - 0.5
+    assert model.decision("free prize") == pytest.approx(z)
+    assert model.probability("FREE prize".lower()) == pytest.approx(1 / (1 + np.exp(-z)))
+    assert model.decision("") == -0.5
+
+
+def test_artifact_is_deterministic_and_safe(tmp_path):
+    model = _toy()
+    blob = model.to_bytes()
+    assert blob == _toy().to_bytes()
+    for info in zipfile.ZipFile(io.BytesIO(blob)).infolist():
+        assert info.date_time == (1980, 1, 1, 0, 0, 0)
+    path = tmp_path / "spam.npz"
+    model.save(path)
+    loaded = LinearTextModel.load(path)
+    assert loaded.version == "spam-test-0"
+    assert loaded.to_bytes() == blob
+    assert loaded.probability("free prize") == model.probability("free prize")
+    # Readable without pickle.
+    with np.load(path, allow_pickle=False) as data:
+        assert set(data.files) == {"meta", "vocab", "weights"}
+
+
+@pytest.mark.parametrize("kind", ["spam", "abuse"])
+def test_shipped_artifacts_are_small_versioned_and_cached(kind):
+    path = PACKAGE_MODELS_DIR / f"{kind}.npz"
+    assert path.stat().st_size < 3_000_000
+    model = load_model(kind)
+    assert model is load_model(kind)
+    assert model.version.startswith(f"{kind}-")
+    assert model.version.endswith(model.meta["sha256"][:8])
+    assert model.threshold == 0.5
