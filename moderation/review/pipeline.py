@@ -43,6 +43,10 @@ class Pipeline:
 def default_checks() -> list[Check]:
     """Every production check, with its rule pack or model loaded. Add new checks here."""
     checks: list[Check] = []
+    from moderation.rules import load_crisis_check, load_medical_check
+
+    checks.append(load_medical_check())
+    checks.append(load_crisis_check())
     from moderation.learning.loader import classifier_checks
 
     checks.extend(classifier_checks())

@@ -1,0 +1,48 @@
+"""Rule packs as data: ``medical.yaml`` and ``crisis.yaml``, loaded once per process.
+
+The YAML files ship inside the package and are read with :mod:`importlib.resources`, so
+an installed wheel works the same as a checkout. Moderator-leads edit the YAML; the
+``version`` field is recorded with every decision, so bump it on each change.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.resources import files
+from typing import TYPE_CHECKING
+
+from moderation.rules.loader import RulePackError, check_backtracking, compile_pack, parse_pack
+
+if TYPE_CHECKING:
+    from moderation.filters.crisis import CrisisCheck
+    from moderation.filters.medical import MedicalCheck
+    from moderation.filters.rulepack import RulePack
+
+__all__ = [
+    "RulePackError",
+    "check_backtracking",
+    "compile_pack",
+    "load_crisis_check",
+    "load_medical_check",
+    "load_pack",
+    "parse_pack",
+]
+
+
+@lru_cache(maxsize=8)
+def load_pack(name: str) -> RulePack:
+    """Compile ``moderation/rules/<name>.yaml`` (cached: loaded once per process)."""
+    resource = files("moderation.rules").joinpath(f"{name}.yaml")
+    return parse_pack(resource.read_text(encoding="utf-8"), source=f"{name}.yaml")
+
+
+def load_medical_check() -> MedicalCheck:
+    from moderation.filters.medical import MedicalCheck
+
+    return MedicalCheck(load_pack("medical"))
+
+
+def load_crisis_check() -> CrisisCheck:
+    from moderation.filters.crisis import CrisisCheck
+
+    return CrisisCheck(load_pack("crisis"))
