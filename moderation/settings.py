@@ -56,6 +56,35 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: str = "INFO"
 
+    # --- scheduled cleanup jobs (issue 5; moderation/jobs, docs/jobs.md) ---
+    # Beat intervals in seconds; 0 leaves a job out of the beat schedule (it still runs by hand).
+    jobs_batch_size: int = Field(500, ge=1, le=10000, description="Rows a job handles per batch (commit).")
+    jobs_max_batches: int = Field(20, ge=1, description="Batches one job run may handle (bounded work).")
+    jobs_time_limit: int = Field(240, ge=10, description="Hard time limit of a job task, seconds.")
+    jobs_requeue_stuck_interval: int = Field(60, ge=0, description="Seconds between requeue-stuck runs.")
+    jobs_requeue_after: int = Field(
+        600, ge=1, description="Pending this long since published: publish again, s."
+    )
+    jobs_requeue_max_attempts: int = Field(5, ge=1, description="Publishes before processing_failed.")
+    jobs_release_claims_interval: int = Field(60, ge=0, description="Seconds between release-claims runs.")
+    jobs_escalate_interval: int = Field(60, ge=0, description="Seconds between escalate runs.")
+    jobs_review_target: int = Field(
+        7200, ge=60, description="Flagged and untouched this long: up one level, s."
+    )
+    jobs_crisis_notify_after: int = Field(
+        300, ge=1, description="Urgent item undecided this long: notify, s."
+    )
+    jobs_webhook_url: str = Field("", description="Crisis notification webhook; empty means log only.")
+    jobs_webhook_secret: str = Field("", description="Webhook HMAC key; empty means the secret key.")
+    jobs_webhook_max_retries: int = Field(8, ge=0, description="Crisis webhook delivery retries (backoff).")
+    jobs_webhook_timeout: float = Field(5.0, gt=0, description="Crisis webhook request timeout, seconds.")
+    jobs_purge_interval: int = Field(3600, ge=0, description="Seconds between purge runs.")
+    jobs_reject_retention_days: int = Field(30, ge=1, description="Rejected comments are kept this long.")
+    jobs_run_retention_days: int = Field(30, ge=1, description="Job run records are kept this long.")
+    jobs_anonymise_interval: int = Field(3600, ge=0, description="Seconds between anonymise runs.")
+    jobs_pii_retention_days: int = Field(90, ge=1, description="Author email, IP, user agent hashed after.")
+    jobs_retrain_hour: int = Field(3, ge=-1, le=23, description="UTC hour of the retrain; -1: not in beat.")
+
     @field_validator("secret_key")
     @classmethod
     def _no_placeholder_secret(cls, value: str) -> str:

@@ -16,13 +16,18 @@ from celery import Celery
 from celery.signals import worker_process_init
 from kombu.transport import sqlalchemy as kombu_sqla
 
+from moderation.jobs.registry import beat_schedule
 from moderation.settings import Settings, get_settings
 
 QUEUE = "moderation"
 
 
 def make_celery(settings: Settings) -> Celery:
-    app = Celery("moderation", broker=settings.resolved_broker_url, include=["workers.tasks"])
+    app = Celery(
+        "moderation",
+        broker=settings.resolved_broker_url,
+        include=["workers.tasks", "workers.tasks_jobs"],
+    )
     transport_options: dict[str, Any]
     if settings.embedded:
         # kombu's SQLAlchemy transport hands its options to create_engine(); poll faster than 1 s.
@@ -52,6 +57,8 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_timeout=settings.publish_timeout,
         timezone="UTC",
         enable_utc=True,
+        # Cleanup jobs (moderation/jobs): intervals from settings, 0 leaves a job out.
+        beat_schedule=beat_schedule(settings),
     )
     return app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from moderation.cli import articles
+from moderation.cli import articles, jobs
 from moderation.cli.check import check_command
 from moderation.cli.config import config_command
 from moderation.cli.run import api_command, beat_command, migrate_command, serve_command, worker_command
@@ -24,3 +24,4 @@ app.command("migrate")(migrate_command)
 app.command("check")(check_command)
 app.command("config")(config_command)
 app.add_typer(articles.app, name="articles")
+app.add_typer(jobs.app, name="jobs")
