@@ -42,7 +42,12 @@ class Settings(BaseSettings):
 
     max_body_chars: int = Field(5000, ge=1, description="Longest comment body accepted.")
     max_request_bytes: int = Field(65536, ge=1024, description="Largest request body accepted (413 above).")
-    max_author_chars: int = Field(80, ge=1)
+    max_author_chars: int = Field(80, ge=1, description="Longest author name kept.")
+    rate_limit_per_ip: int = Field(30, ge=0, description="Submissions per client IP per window; 0 = off.")
+    rate_limit_per_author: int = Field(
+        10, ge=0, description="Submissions per author (email or name); 0 = off."
+    )
+    rate_limit_window: int = Field(60, ge=1, description="Rate limit window, seconds (Redis when configured).")
     page_size_default: int = Field(50, ge=1, le=500)
 
     task_time_limit: int = Field(60, ge=1, description="Hard time limit of a moderation task, seconds.")

@@ -48,13 +48,16 @@ class Backend:
     data_dir: Path
 
     def settings(self, **overrides: object) -> Settings:
-        return Settings(
-            database_url=self.url,
-            broker_url=self.broker_url,
-            data_dir=self.data_dir,
-            secret_key="test-secret-key-0123456789abcdef",
-            **overrides,  # type: ignore[arg-type]
-        )
+        values: dict[str, object] = {
+            "database_url": self.url,
+            "broker_url": self.broker_url,
+            "data_dir": self.data_dir,
+            "secret_key": "test-secret-key-0123456789abcdef",
+            # Rate limits have their own tests; elsewhere they would only get in the way.
+            "rate_limit_per_ip": 0,
+            "rate_limit_per_author": 0,
+        }
+        return Settings(**(values | overrides))  # type: ignore[arg-type]
 
     def env(self, **extra: str) -> dict[str, str]:
         return service_env(self.url, self.broker_url, self.data_dir, **extra)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from moderation.api.errors import BodyLimitMiddleware, install_error_handlers
 from moderation.api.routes import comments, health
+from moderation.clients.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from moderation.db import sessionmaker_for
 from moderation.review.pipeline import get_pipeline
 from moderation.settings import Settings, get_settings
@@ -37,8 +38,18 @@ def create_app(
     app.state.celery = celery
     app.state.publish = publish or publisher(celery)
     app.state.pipeline = get_pipeline
+    app.state.rate_limiter = _rate_limiter(settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.include_router(health.router)
     app.include_router(comments.router)
     return app
+
+
+def _rate_limiter(settings: Settings) -> RateLimiter:
+    if settings.redis_url:
+        import redis
+
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        return RedisRateLimiter(client)
+    return MemoryRateLimiter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Annotated
 
@@ -17,11 +18,13 @@ from moderation.api.schemas import (
     PublishedComment,
     Support,
 )
+from moderation.clients.ratelimit import Limit, RateLimiter
 from moderation.filters.types import CommentInput
 from moderation.models import Comment, CommentStatus
 from moderation.review import service
 from moderation.settings import Settings
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["comments"])
 
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -59,6 +62,7 @@ def submit_comment(
 ) -> CommentAccepted:
     """Stores the comment as ``pending`` and queues it. The same ``Idempotency-Key`` on the
     same article returns the first comment instead of storing a second one."""
+    _enforce_rate_limits(request, payload, settings)
     article = service.get_article(session=session, slug=slug)
     # Crisis language is checked at once, so the reader gets help before any moderator sees it.
     crisis = pipeline.run_check("crisis", CommentInput(text=payload.body))
@@ -89,6 +93,28 @@ def submit_comment(
         status_url=f"/api/v1/comments/{comment.id}",
         support=_support(settings) if urgent else None,
     )
+
+
+def _enforce_rate_limits(request: Request, payload: CommentCreate, settings: Settings) -> None:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    ip = request.client.host if request.client else "unknown"
+    author = str(payload.author_email or payload.author_name).strip().lower()
+    checks = [("ip", ip, settings.rate_limit_per_ip), ("author", author, settings.rate_limit_per_author)]
+    for scope, key, count in checks:
+        if count <= 0:
+            continue
+        try:
+            outcome = limiter.hit(scope, key, Limit(count, settings.rate_limit_window))
+        except Exception:  # the limiter's store is down: fail open, never lose a comment over it
+            log.warning("rate limiter unavailable; allowing the submission", exc_info=True)
+            return
+        if not outcome.allowed:
+            raise HTTPException(
+                429,
+                f"Too many comments from this {'address' if scope == 'ip' else 'author'}; "
+                f"try again in {outcome.retry_after} s.",
+                headers={"Retry-After": str(outcome.retry_after)},
+            )
 
 
 @router.get(
