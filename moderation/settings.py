@@ -47,19 +47,54 @@ class Settings(BaseSettings):
     rate_limit_per_author: int = Field(
         10, ge=0, description="Submissions per author (email or name); 0 = off."
     )
-    rate_limit_window: int = Field(60, ge=1, description="Rate limit window, seconds (Redis when configured).")
-    page_size_default: int = Field(50, ge=1, le=500)
+    rate_limit_window: int = Field(
+        60, ge=1, description="Rate limit window, seconds (Redis when configured)."
+    )
 
     task_time_limit: int = Field(60, ge=1, description="Hard time limit of a moderation task, seconds.")
     visibility_timeout: int = Field(300, ge=2, description="Redis broker visibility timeout, seconds.")
-    worker_prefetch_multiplier: int = Field(4, ge=1)
+    worker_prefetch_multiplier: int = Field(4, ge=1, description="Messages each worker process reserves.")
     publish_timeout: float = Field(1.0, gt=0, description="Seconds a submission waits on the broker.")
 
-    crisis_message: str = DEFAULT_CRISIS_MESSAGE
-    crisis_resources: tuple[str, ...] = DEFAULT_CRISIS_RESOURCES
+    crisis_message: str = Field(
+        DEFAULT_CRISIS_MESSAGE, description="Shown at once to a reader whose comment reads as a crisis."
+    )
+    crisis_resources: tuple[str, ...] = Field(
+        DEFAULT_CRISIS_RESOURCES, description="Crisis lines shown with it (JSON list in the environment)."
+    )
 
-    log_format: Literal["auto", "json", "text"] = "auto"
-    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="Log lines as JSON, text, or JSON unless on a terminal."
+    )
+    log_level: str = Field("INFO", description="Root log level.")
+
+    # --- ecosystem: metrics, webhooks, admin API, Akismet compatibility (issue 8) ---
+    metrics_dir: Path | None = Field(
+        None,
+        description="prometheus-client multiprocess directory; empty means data_dir/prometheus.",
+    )
+    admin_token: str = Field(
+        "",
+        description="Bearer token for /api/v1/admin/* until moderator accounts exist; empty disables it.",
+    )
+    akismet_keys: tuple[str, ...] = Field(
+        (), description="API keys accepted by the Akismet-compatible endpoints (/1.1/*)."
+    )
+    webhook_timeout: float = Field(5.0, gt=0, description="Seconds a webhook delivery waits.")
+    webhook_max_retries: int = Field(8, ge=0, description="Retries of a failed webhook delivery.")
+    webhook_retry_backoff_max: int = Field(600, ge=1, description="Longest wait between retries, s.")
+
+    # --- moderator review: accounts, queue, reader reports (issue 4) ---
+    session_hours: int = Field(12, ge=1, le=720, description="Lifetime of a moderator's page session.")
+    claim_minutes: int = Field(10, ge=1, description="How long a moderator's claim on a comment lasts.")
+    login_max_failures: int = Field(5, ge=1, description="Failed logins per name before it is throttled.")
+    login_max_failures_per_ip: int = Field(
+        20, ge=1, description="Failed logins per address before throttling."
+    )
+    login_window_minutes: int = Field(15, ge=1, description="Window over which failed logins are counted.")
+    report_threshold: int = Field(3, ge=1, description="Reader reports that send a published comment back.")
+    report_rate_limit: int = Field(10, ge=1, description="Reports accepted per address per window.")
+    report_rate_window_seconds: int = Field(3600, ge=1, description="Window of the report rate limit.")
 
     # --- scheduled cleanup jobs (issue 5; moderation/jobs, docs/jobs.md) ---
     # Beat intervals in seconds; 0 leaves a job out of the beat schedule (it still runs by hand).
@@ -114,6 +149,10 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.resolved_broker_url.startswith("sqla+")
+
+    @property
+    def resolved_metrics_dir(self) -> Path:
+        return (self.metrics_dir or self.data_dir / "prometheus").resolve()
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or one generated once and kept in ``data_dir``."""

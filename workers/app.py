@@ -26,7 +26,7 @@ def make_celery(settings: Settings) -> Celery:
     app = Celery(
         "moderation",
         broker=settings.resolved_broker_url,
-        include=["workers.tasks", "workers.tasks_jobs"],
+        include=["workers.tasks", "workers.tasks_jobs", "workers.tasks_webhooks"],
     )
     transport_options: dict[str, Any]
     if settings.embedded:

@@ -8,8 +8,11 @@ import uuid
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from moderation.db import session_scope
+from moderation.hooks import decision_hook
+from moderation.logs import bound
 from moderation.review import service
 from moderation.review.pipeline import get_pipeline
+from moderation.webhooks.service import celery_sender
 from workers.app import celery_app
 
 log = logging.getLogger(__name__)
@@ -28,13 +31,18 @@ log = logging.getLogger(__name__)
 def moderate_comment(comment_id: str) -> None:
     """Decide one pending comment. Triggered after the submitting transaction commits and by
     requeue-stuck. Idempotent: a comment already decided (by a duplicate delivery or by a
-    moderator) is left alone. Must not publish anything else or touch other comments."""
-    with session_scope() as session:
-        decision = service.moderate_comment(
-            session=session, comment_id=uuid.UUID(comment_id), pipeline=get_pipeline()
-        )
-    if decision is not None:
-        log.info(
-            "comment decided",
-            extra={"comment_id": comment_id, "decision": decision.decision.value},
-        )
+    moderator) is left alone. Must not publish anything else or touch other comments
+    (webhook deliveries are published by the decision hook, after commit)."""
+    with bound(comment_id=comment_id):
+        log.info("moderating comment")
+        with session_scope() as session:
+            decision = service.moderate_comment(
+                session=session,
+                comment_id=uuid.UUID(comment_id),
+                pipeline=get_pipeline(),
+                on_decided=decision_hook(celery_sender(celery_app)),
+            )
+        if decision is not None:
+            log.info("comment decided", extra={"decision": decision.decision.value})
+        else:
+            log.info("comment already decided or gone; nothing to do")

@@ -6,14 +6,19 @@ import uuid
 from collections.abc import Callable
 
 from celery import Celery
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 
+from moderation import metrics
+from moderation.api.article_policy import enforce_submission_policy
 from moderation.api.errors import BodyLimitMiddleware, install_error_handlers
-from moderation.api.routes import comments, health
+from moderation.api.routes import admin, akismet, comments, health
+from moderation.api.routes import metrics as metrics_routes
 from moderation.clients.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from moderation.db import sessionmaker_for
 from moderation.review.pipeline import get_pipeline
 from moderation.settings import Settings, get_settings
+from moderation.web import article
 
 
 def create_app(
@@ -36,13 +41,19 @@ def create_app(
     app.state.settings = settings
     app.state.sessionmaker = sessionmaker_for(settings.resolved_database_url)
     app.state.celery = celery
-    app.state.publish = publish or publisher(celery)
+    app.state.publish = metrics.counting_publish(publish or publisher(celery))
     app.state.pipeline = get_pipeline
     app.state.rate_limiter = _rate_limiter(settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.include_router(health.router)
-    app.include_router(comments.router)
+    app.include_router(comments.router, dependencies=[Depends(enforce_submission_policy)])
+    app.include_router(metrics_routes.router)
+    app.include_router(admin.router)
+    app.include_router(akismet.router)
+    app.include_router(article.router)
+    app.mount("/static/article", StaticFiles(directory=article.STATIC_DIR), name="article-static")
+    metrics.configure(settings)
     return app
 
 

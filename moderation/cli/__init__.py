@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from moderation.cli import articles, jobs
+from moderation.cli import articles, jobs, webhooks
+from moderation.cli import metrics as metrics_cli
 from moderation.cli.check import check_command
 from moderation.cli.config import config_command
 from moderation.cli.run import api_command, beat_command, migrate_command, serve_command, worker_command
@@ -25,3 +26,5 @@ app.command("check")(check_command)
 app.command("config")(config_command)
 app.add_typer(articles.app, name="articles")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(metrics_cli.app, name="metrics")

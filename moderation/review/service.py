@@ -23,6 +23,9 @@ from moderation.review.policy import PolicyConfig, Priority, Verdict
 
 Publish = Callable[[uuid.UUID], None]
 FactsProvider = Callable[[Comment], AuthorFacts]
+# Called inside the transaction once a decision is stored (webhooks, metrics); it may only
+# touch the session and defer side effects with enqueue_after_commit.
+OnDecided = Callable[[Session, Comment, Decision], None]
 
 
 class NotFoundError(LookupError):
@@ -153,6 +156,7 @@ def moderate_comment(
     comment_id: uuid.UUID,
     pipeline: Pipeline,
     facts: FactsProvider | None = None,
+    on_decided: OnDecided | None = None,
 ) -> Decision | None:
     """Decide a pending comment exactly once.
 
@@ -167,7 +171,11 @@ def moderate_comment(
     article = session.get_one(Article, comment.article_id)
     config = policy_for(article, pipeline.config)
     verdict = pipeline.run(comment_input(comment, facts(comment) if facts else None), config)
-    return store_verdict(session=session, comment_id=comment_id, verdict=verdict)
+    decision = store_verdict(session=session, comment_id=comment_id, verdict=verdict)
+    if decision is not None and on_decided is not None:
+        session.refresh(comment)
+        on_decided(session, comment, decision)
+    return decision
 
 
 def store_verdict(*, session: Session, comment_id: uuid.UUID, verdict: Verdict) -> Decision | None:

@@ -1,0 +1,58 @@
+"""``GET /metrics``: Prometheus exposition of the API's and the workers' metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import func, select
+
+from moderation import metrics
+from moderation.models import Comment, CommentStatus
+from moderation.settings import Settings
+
+router = APIRouter(tags=["operations"])
+log = logging.getLogger(__name__)
+QUEUE = "moderation"
+
+
+def _pending(request: Request) -> metrics.QueueProbe:
+    def probe() -> Iterator[tuple[str, dict[str, str], float]]:
+        with request.app.state.sessionmaker() as session:
+            rows = session.execute(
+                select(Comment.priority, func.count())
+                .where(Comment.status == CommentStatus.PENDING)
+                .group_by(Comment.priority)
+            ).all()
+        counts = {priority.value: count for priority, count in rows}
+        for priority in ("urgent", "high", "normal", "low"):
+            yield "moderation_comments_pending", {"priority": priority}, float(counts.get(priority, 0))
+
+    return probe
+
+
+def _redis_queue(settings: Settings) -> metrics.QueueProbe:
+    def probe() -> Iterator[tuple[str, dict[str, str], float]]:
+        url = settings.resolved_broker_url
+        if not url.startswith(("redis://", "rediss://")):
+            return
+        import redis
+
+        try:
+            client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+            length = client.llen(QUEUE)
+        except redis.RedisError as exc:
+            log.warning("queue length unavailable: %s", exc.__class__.__name__)
+            return
+        yield "moderation_queue_length", {"queue": QUEUE}, float(length)
+
+    return probe
+
+
+@router.get("/metrics", include_in_schema=False)
+def get_metrics(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    directory = metrics.configure(settings)
+    body, content_type = metrics.render(directory, [_pending(request), _redis_queue(settings)])
+    return Response(body, media_type=content_type)

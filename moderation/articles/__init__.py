@@ -1,0 +1,1 @@
+"""Articles readers comment on, and their per-article moderation policy."""

@@ -1,0 +1,1 @@
+"""Server-rendered pages: the public article page and the moderators' review page."""
