@@ -27,7 +27,13 @@ class Moderator(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     role: Mapped[Role] = mapped_column(
-        Enum(Role, name="moderator_role", native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            Role,
+            name="moderator_role",
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     password_hash: Mapped[str | None] = mapped_column(String(255))
     disabled: Mapped[bool] = mapped_column(default=False)

@@ -14,11 +14,15 @@ from moderation.api.article_policy import enforce_submission_policy
 from moderation.api.errors import BodyLimitMiddleware, install_error_handlers
 from moderation.api.routes import admin, akismet, comments, health
 from moderation.api.routes import metrics as metrics_routes
+from moderation.api.routes import moderation as moderation_routes
+from moderation.api.routes import reports as report_routes
 from moderation.clients.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from moderation.db import sessionmaker_for
 from moderation.review.pipeline import get_pipeline
 from moderation.settings import Settings, get_settings
 from moderation.web import article
+from moderation.web import moderate as moderate_page
+from moderation.web.security import SecurityHeadersMiddleware
 
 
 def create_app(
@@ -53,6 +57,12 @@ def create_app(
     app.include_router(akismet.router)
     app.include_router(article.router)
     app.mount("/static/article", StaticFiles(directory=article.STATIC_DIR), name="article-static")
+    # Moderator review (issue 4): queue API, reader reports, the /moderate page.
+    app.include_router(moderation_routes.router)
+    app.include_router(report_routes.router)
+    app.include_router(moderate_page.router)
+    app.mount("/static/moderate", StaticFiles(directory=moderate_page.STATIC_DIR), name="moderate-static")
+    app.add_middleware(SecurityHeadersMiddleware)
     metrics.configure(settings)
     return app
 

@@ -6,6 +6,7 @@ import typer
 
 from moderation.cli import articles, jobs, webhooks
 from moderation.cli import metrics as metrics_cli
+from moderation.cli import moderators as moderators_cli
 from moderation.cli.check import check_command
 from moderation.cli.config import config_command
 from moderation.cli.run import api_command, beat_command, migrate_command, serve_command, worker_command
@@ -28,3 +29,4 @@ app.add_typer(articles.app, name="articles")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(metrics_cli.app, name="metrics")
+app.add_typer(moderators_cli.app, name="moderators")
