@@ -38,13 +38,22 @@ _CONFUSABLES = str.maketrans(
     }
 )  # fmt: skip
 
-# Leetspeak: applied only to a symbol touching a letter and no digit, so "200mg" survives.
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"})
-_LEET_RE = re.compile(r"(?<![0-9])[013457@$!|](?![0-9])")
+# Leetspeak: a run of these symbols touching a letter, and no other digit, is undone, so
+# "b00bs", "a$$" and "sh1t" fold while "200mg" and "50mg" (a number with a unit) survive.
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
+)
+_LEET_RUN_RE = re.compile(r"[013457@$!|]+")
 # Three or more single letters separated by one separator: "k i l l", "k.i.l.l", "f-u-c-k".
 _SPACED_RE = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ .\-_*+]){2,}[^\W\d_](?![^\W\d_])")
+# A necessary condition for _SPACED_RE that starts with a character set, which the regex
+# engine scans for quickly; the full pattern runs only when this finds something.
+_SPACED_PRE_RE = re.compile(r"[ .\-_*+][^\W\d_][ .\-_*+][^\W\d_](?![^\W\d_])")
 _RUN_RE = re.compile(r"([^\W\d_])\1{2,}")
+_RUN_ASCII_RE = re.compile(r"([a-z])\1{2,}")  # same on ASCII text, three times faster
 _ASCII_CONTROL = str.maketrans({chr(c): " " for c in range(32)} | {"\x7f": " "})
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,18 +81,28 @@ class Normalized:
     folded: View
 
 
-def _letter_neighbour(s: str, i: int) -> bool:
-    return (i > 0 and s[i - 1].isalpha()) or (i + 1 < len(s) and s[i + 1].isalpha())
-
-
 def _leet(view: View) -> View:
     s = view.text
-    if not _LEET_RE.search(s):
+    if not _LEET_RUN_RE.search(s):
         return view
-    chars = list(s)
-    for m in _LEET_RE.finditer(s):
-        if _letter_neighbour(s, m.start()):
-            chars[m.start()] = m.group().translate(_LEET)
+    chars: list[str] | None = None
+    n = len(s)
+    for m in _LEET_RUN_RE.finditer(s):
+        a, b = m.span()
+        before = s[a - 1] if a > 0 else ""
+        after = s[b] if b < n else ""
+        if before.isdigit() or after.isdigit():
+            continue  # part of a longer number: "200mg", "2015"
+        left, right = before.isalpha(), after.isalpha()
+        if not (left or right):
+            continue  # a bare number or symbol: "50 pills", "$ 5"
+        if not left and b - a > 1 and m.group().isdigit():
+            continue  # a number with a unit: "50mg", "10x"
+        if chars is None:
+            chars = list(s)
+        chars[a:b] = m.group().translate(_LEET)
+    if chars is None:
+        return view
     return View("".join(chars), view.starts, view.ends)  # 1:1, offsets unchanged
 
 
@@ -105,9 +124,10 @@ def _fold(view: View) -> View:
     view = _leet(view)
     s = view.text
     drop: set[int] = set()
-    for m in _SPACED_RE.finditer(s):
-        drop.update(range(m.start() + 1, m.end(), 2))
-    for m in _RUN_RE.finditer(s):
+    if _SPACED_PRE_RE.search(s):
+        for m in _SPACED_RE.finditer(s):
+            drop.update(range(m.start() + 1, m.end(), 2))
+    for m in (_RUN_ASCII_RE if s.isascii() else _RUN_RE).finditer(s):
         drop.update(range(m.start() + 2, m.end()))
     return _delete(view, drop)
 
@@ -127,23 +147,49 @@ def _fold_char(ch: str) -> str:
     return "".join(out)
 
 
+def _ascii_lower(s: str) -> str:
+    if _CONTROL_RE.search(s):
+        s = s.translate(_ASCII_CONTROL)
+    return s.lower()
+
+
 def _unicode_view(original: str) -> View:
-    text: list[str] = []
+    # Fold the non-ASCII runs character by character and the ASCII stretches between them
+    # in bulk (most non-ASCII comments only have a curly apostrophe or an emoji).
+    pieces: list[str] = []
+    runs: list[tuple[int, int, list[str]]] = []
+    regular = True
+    pos = 0
+    for m in _NON_ASCII_RE.finditer(original):
+        a, b = m.span()
+        if a > pos:
+            pieces.append(_ascii_lower(original[pos:a]))
+        folded = [_fold_char(ch) for ch in m.group()]
+        regular = regular and all(len(f) == 1 for f in folded)
+        pieces.extend(folded)
+        runs.append((a, b, folded))
+        pos = b
+    if pos < len(original):
+        pieces.append(_ascii_lower(original[pos:]))
+    text = "".join(pieces)
+    if regular:
+        return View(text)  # one character for one: offsets are the identity
     starts: list[int] = []
     ends: list[int] = []
-    for i, ch in enumerate(original):
-        folded = _fold_char(ch)
-        for c in folded:
-            text.append(c)
-            starts.append(i)
-            ends.append(i + 1)
-    return View("".join(text), tuple(starts), tuple(ends))
+    pos = 0
+    for a, b, folded in runs:
+        starts.extend(range(pos, a))
+        ends.extend(range(pos + 1, a + 1))
+        for i, f in enumerate(folded, start=a):
+            starts.extend([i] * len(f))
+            ends.extend([i + 1] * len(f))
+        pos = b
+    starts.extend(range(pos, len(original)))
+    ends.extend(range(pos + 1, len(original) + 1))
+    return View(text, tuple(starts), tuple(ends))
 
 
 def normalize(original: str) -> Normalized:
     """Normalise ``original`` once for all checks."""
-    if original.isascii():
-        text = View(original.translate(_ASCII_CONTROL).lower())
-    else:
-        text = _unicode_view(original)
+    text = View(_ascii_lower(original)) if original.isascii() else _unicode_view(original)
     return Normalized(original=original, text=text, folded=_fold(text))
