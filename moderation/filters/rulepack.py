@@ -9,10 +9,10 @@ only matches. A rule fires on the first match of one of its ``match`` patterns t
 
 Scopes are measured around the match: ``match`` (the matched text), ``before`` (from
 the start of the clause up to the match), ``clause_before`` (the same, plus the match:
-where "don't" in "don't stop your meds" sits), ``sentence`` (including its final punctuation, so a question can be
-seen) and ``comment``. Sentences and clauses are cut on the ``folded`` view, so spaced
-letters ("k . i . l . l") never look like sentence ends. Every span reported is an
-offset in the original comment.
+where "don't" in "don't stop your meds" sits), ``sentence`` (including its final
+punctuation, so a question can be seen) and ``comment``. Sentences and clauses are cut
+on the ``folded`` view, so spaced letters ("k . i . l . l") never look like sentence
+ends. Every span reported is an offset in the original comment.
 
 Rules are only tried when one of their keywords occurs in the folded text (one
 Aho-Corasick pass), which keeps a pack of dozens of rules within a few microseconds on

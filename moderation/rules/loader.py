@@ -44,7 +44,16 @@ _SCOPES = ("match", "before", "clause_before", "sentence", "comment")
 _VIEWS = ("text", "folded")
 _VOCAB_REF = regex.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _PACK_KEYS = {
-    "version", "name", "category", "description", "sentence_end", "clause_break", "vocab", "cues", "rules", "limits"
+    "version",
+    "name",
+    "category",
+    "description",
+    "sentence_end",
+    "clause_break",
+    "vocab",
+    "cues",
+    "rules",
+    "limits",
 }
 _RULE_KEYS = {"id", "code", "detail", "keywords", "match", "require", "unless", "cues", "score", "examples"}
 
@@ -58,7 +67,7 @@ def _expand(pattern: str, vocab: Mapping[str, str], where: str, depth: int = 0) 
         raise RulePackError(f"{where}: vocabulary nested too deeply")
 
     def sub(m: regex.Match[str]) -> str:
-        name = m.group(1)
+        name = str(m.group(1))
         if name not in vocab:
             raise RulePackError(f"{where}: unknown vocabulary {{{name}}}")
         return _expand(vocab[name], vocab, where, depth + 1)
@@ -145,9 +154,7 @@ def _pattern(spec: Any, vocab: Mapping[str, str], where: str, default_scope: Sco
         raise RulePackError(f"{where}: view must be one of {_VIEWS}")
     if scope not in _SCOPES:
         raise RulePackError(f"{where}: scope must be one of {_SCOPES}")
-    return Pattern(
-        _compile(str(spec["pattern"]), vocab, where), cast(ViewName, view), cast(Scope, scope)
-    )
+    return Pattern(_compile(str(spec["pattern"]), vocab, where), cast(ViewName, view), cast(Scope, scope))
 
 
 def _patterns(specs: Any, vocab: Mapping[str, str], where: str, default_scope: Scope) -> tuple[Pattern, ...]:
@@ -213,7 +220,7 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
             raise RulePackError(f"{where}: duplicate id")
         seen.add(rid)
         try:
-            code = ReasonCode(raw.get("code"))
+            code = ReasonCode(str(raw.get("code")))
         except ValueError as exc:
             raise RulePackError(f"{where}: unknown code {raw.get('code')!r}") from exc
         if not code.value.startswith(prefix):
