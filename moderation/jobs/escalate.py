@@ -134,12 +134,13 @@ def _notify_crisis(
             insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
             fresh = []
             for row in rows:
-                inserted = session.execute(
+                inserted = session.scalar(
                     insert(CrisisNotice)
                     .values(comment_id=row.id, notified_at=now, webhook=webhook)
                     .on_conflict_do_nothing(index_elements=["comment_id"])
+                    .returning(CrisisNotice.comment_id)
                 )
-                if inserted.rowcount == 1:  # type: ignore[attr-defined]
+                if inserted is not None:  # None: a concurrent run recorded it first
                     fresh.append(row)
         for row in fresh:
             since = row.decided_at or row.created_at

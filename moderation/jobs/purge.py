@@ -157,7 +157,9 @@ def _purge_job_runs(
     for _batch in range(settings.jobs_max_batches):
         with sessions() as session, session.begin():
             ids = session.scalars(
-                select(JobRun.id).where(JobRun.started_at < cutoff).limit(settings.jobs_batch_size)
+                select(JobRun.id)
+                .where(JobRun.started_at < cutoff, JobRun.finished_at.is_not(None))
+                .limit(settings.jobs_batch_size)
             ).all()
             if dry_run:
                 result.add("would_delete_job_runs", len(ids))

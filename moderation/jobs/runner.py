@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import redis
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from moderation.db import utcnow
@@ -65,8 +64,10 @@ def run_job(
         notify=notify,
     )
     with sessions() as session, session.begin():
-        run = JobRun(name=name, started_at=utcnow(), counts={}, dry_run=dry_run)
-        session.add(run)
+        record = JobRun(name=name, started_at=utcnow(), counts={}, dry_run=dry_run)
+        session.add(record)
+        session.flush()
+        run_id = record.id
     started = time.monotonic()
     result = JobResult()
     error: str | None = None
@@ -84,25 +85,23 @@ def run_job(
         error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        run.finished_at = utcnow()
-        run.counts = dict(result.counts)
-        run.error = error
-        with sessions() as session, session.begin():
-            session.execute(
-                update(JobRun)
-                .where(JobRun.id == run.id)
-                .values(finished_at=run.finished_at, counts=run.counts, error=error)
-            )
+        with sessions() as session:
+            record = session.get_one(JobRun, run_id)
+            record.finished_at = utcnow()
+            record.counts = dict(result.counts)
+            record.error = error
+            session.commit()
+            session.refresh(record)
         log.log(
             logging.ERROR if error else logging.INFO,
             "job finished",
             extra={
                 "job": name,
-                "counts": run.counts,
+                "counts": record.counts,
                 "dry_run": dry_run,
                 "duration_ms": round((time.monotonic() - started) * 1000),
                 "error": error,
                 "host": socket.gethostname(),
             },
         )
-    return run, result
+    return record, result
