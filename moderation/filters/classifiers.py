@@ -63,6 +63,73 @@ class AbuseLexicon:
     mild_profanity: tuple[str, ...]
 
 
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def _words(*phrases: str) -> frozenset[str]:
+    return frozenset(w for p in phrases for w in _WORD_RE.findall(p.lower()))
+
+
+# Words too common to tell whether a phrase can be present.
+_COMMON = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "and",
+        "to",
+        "i",
+        "go",
+        "just",
+        "this",
+        "will",
+        "all",
+        "you",
+        "your",
+        "u",
+        "ur",
+        "are",
+        "be",
+        "get",
+    ]
+)
+
+
+def _anchors(*phrases: str) -> frozenset[str]:
+    """One word per phrase, the rarest-looking one: a match needs every word of its phrase,
+    so if none of these words occurs in a comment, no phrase can match."""
+    out = set()
+    for phrase in phrases:
+        words = _WORD_RE.findall(phrase.lower())
+        if words:
+            out.add(max(words, key=lambda w: (w not in _COMMON, len(w))))
+    return frozenset(out)
+
+
+def _windows(text: str, anchors: frozenset[str]) -> list[tuple[int, int]]:
+    """Stretches of ``text`` around the anchor words present, merged, cut at word edges.
+
+    Every pattern match contains an anchor word and is shorter than ``_REACH`` characters
+    on either side of it, so scanning these stretches finds what scanning the whole text
+    would, at a fraction of the cost (the patterns try many alternatives at each position).
+    """
+    spans: list[tuple[int, int]] = []
+    for m in _WORD_RE.finditer(text):
+        if m.group() in anchors:
+            start = text.rfind(" ", 0, max(m.start() - _REACH, 0)) + 1
+            end = text.find(" ", min(m.end() + _REACH, len(text)))
+            end = len(text) if end < 0 else end
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+            else:
+                spans.append((start, end))
+    return spans
+
+
+_REACH = 100
+
+
 def _alt(phrases: Iterable[str]) -> str:
     # Longest first so "you are" wins over "you"; a space matches any whitespace run.
     items = sorted({p.strip().lower() for p in phrases if p.strip()}, key=lambda p: (-len(p), p))
@@ -96,47 +163,41 @@ class AbuseClassifierCheck:
         )
         # "people like you should be banned": hostile, aimed at a group through the reader.
         self._group = re.compile(rf"(?<!{w}){_alt(lexicon.group_targets)}\s+(?:should|are|deserve)(?!{w})")
+        # The patterns above try dozens of alternatives at every position; a set lookup of
+        # the comment's words skips them unless a word they need is present.
+        self._insult_anchors = _anchors(*lexicon.insults, *lexicon.insult_phrases)
+        self._threat_anchors = _anchors(*lexicon.threat_phrases, *lexicon.threat_verbs, *lexicon.violence)
+        self._group_anchors = _anchors(*lexicon.group_targets)
+        self._mild_anchors = _words(*lexicon.mild_profanity)
         self._mild = re.compile(rf"(?<!{w}){_alt(lexicon.mild_profanity)}(?!{w})")
 
     def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:  # noqa: ARG002 (Check protocol)
         reasons: list[Reason] = []
-        folded = norm.folded
-        for m in self._threat.finditer(folded.text):
-            reasons.append(
-                Reason(
-                    ReasonCode.ABUSE_THREAT,
-                    Category.ABUSE,
-                    folded.span(m.start(), m.end()),
-                    m.group(),
-                    "threat",
-                    1.0,
-                )
-            )
-        for m in self._insult.finditer(folded.text):
-            reasons.append(
-                Reason(
-                    ReasonCode.ABUSE_INSULT,
-                    Category.ABUSE,
-                    folded.span(m.start(), m.end()),
-                    m.group(),
-                    "insult",
-                    self.insult_score,
-                )
-            )
-        if not reasons:
-            for m in self._group.finditer(folded.text):
-                reasons.append(
-                    Reason(
-                        ReasonCode.ABUSE_INSULT,
-                        Category.ABUSE,
-                        folded.span(m.start(), m.end()),
-                        m.group(),
-                        "group_target",
-                        self.insult_score,
-                    )
-                )
         text = norm.text.text
-        if self._mild.search(text):
+        words = set(_WORD_RE.findall(text))
+        # Leetspeak folding also reads a trailing "!" as "i" ("idiot!" -> "idioti"), so a
+        # pattern that finds nothing in the folded view gets a second try on the plain one.
+        views = (norm.folded, norm.text) if norm.folded.text != text else (norm.folded,)
+        folded_words = set(_WORD_RE.findall(norm.folded.text)) | words
+        for pattern, anchors, code, rule, score in (
+            (self._threat, self._threat_anchors, ReasonCode.ABUSE_THREAT, "threat", 1.0),
+            (self._insult, self._insult_anchors, ReasonCode.ABUSE_INSULT, "insult", self.insult_score),
+            (self._group, self._group_anchors, ReasonCode.ABUSE_INSULT, "group_target", self.insult_score),
+        ):
+            if rule == "group_target" and reasons:
+                break
+            if folded_words.isdisjoint(anchors):
+                continue
+            for view in views:
+                found = [
+                    Reason(code, Category.ABUSE, view.span(m.start(), m.end()), m.group(), rule, score)
+                    for pos, endpos in _windows(view.text, anchors)
+                    for m in pattern.finditer(view.text, pos, endpos)
+                ]
+                if found:
+                    reasons.extend(found)
+                    break
+        if not words.isdisjoint(self._mild_anchors):
             text = self._mild.sub(" ", text)
         p = self.model.probability(text)
         if p >= self.model.threshold:

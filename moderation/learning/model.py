@@ -19,21 +19,30 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import math
 import threading
 import zipfile
 from collections.abc import Sequence
+from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from moderation.learning.features import WORD_PREFIX, bigram_features, prepare, token_features, tokens
+from moderation.learning.features import WORD_PREFIX, prepare, token_features, tokens
 
 FORMAT = 1
 _CACHE_LIMIT = 200_000
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+@lru_cache(maxsize=256)
+def _prepared_tokens(text: str) -> tuple[str, ...]:
+    # The spam and abuse models read the same comment one after the other: clean it once.
+    return tuple(tokens(prepare(text)))
 
 
 class LinearTextModel:
@@ -60,6 +69,13 @@ class LinearTextModel:
         # The verdict threshold on ``probability``; the calibration is shifted so it is 0.5.
         self.threshold: float = float(meta.get("threshold", 0.5))
         self._w: dict[str, float] = dict(zip(self.vocab, self.weights.tolist(), strict=True))
+        # Bigram weights keyed by token pairs: looking up a tuple of two already-hashed
+        # tokens is cheaper than building and hashing "a b" strings.
+        self._bigrams: dict[tuple[str, str], float] = {}
+        for feature, weight in self._w.items():
+            if feature.startswith(WORD_PREFIX) and " " in feature:
+                first, second = feature[len(WORD_PREFIX) :].split(" ", 1)
+                self._bigrams[first, second] = weight
         self._token_cache: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -78,19 +94,24 @@ class LinearTextModel:
 
     def decision(self, prepared: str) -> float:
         """Uncalibrated linear score of a :func:`~moderation.learning.features.prepare`-d text."""
-        toks = tokens(prepared)
+        return self._score(tokens(prepared))
+
+    def _score(self, toks: Sequence[str]) -> float:
         if not toks:
             return self.intercept
-        total = sum(map(self._token_score, toks))
+        # Cached tokens are summed by C-level map(); only unseen ones take the slow path.
+        scores = list(map(self._token_cache.get, toks))
+        if None in scores:
+            scores = [self._token_score(t) if s is None else s for t, s in zip(toks, scores, strict=True)]
+        total: float = sum(scores)  # type: ignore[arg-type]  # no None left
         if len(toks) > 1:
-            get = self._w.get
-            total += sum(get(f, 0.0) for f in bigram_features(toks))
+            total += sum(map(self._bigrams.get, itertools.pairwise(toks), repeat(0.0)))
         return total / math.sqrt(len(toks)) + self.intercept
 
     def probability(self, text: str) -> float:
         """Probability that ``text`` (the normalised ``text`` view of a comment) is positive."""
         a, b = self.calibration
-        z = a * self.decision(prepare(text)) + b
+        z = a * self._score(_prepared_tokens(text)) + b
         # Numerically safe logistic.
         if z >= 0:
             return 1.0 / (1.0 + math.exp(-z))

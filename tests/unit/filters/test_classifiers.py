@@ -135,3 +135,18 @@ def test_shipped_spam_model_verdicts(text, spam):
     if spam:
         # A confident model alone crosses the policy's reject line.
         assert result.reasons[0].score >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("You are an idiot!", ReasonCode.ABUSE_INSULT), ("go die!!", ReasonCode.ABUSE_THREAT)],
+)
+def test_trailing_exclamation_does_not_hide_an_attack(text, code):
+    result = run(AbuseClassifierCheck(FixedModel(0.0), load_abuse_lexicon()), text)
+    assert [r.code for r in result.reasons] == [code]
+
+
+def test_mild_word_followed_by_punctuation_is_still_masked():
+    model = FixedModel(0.0)
+    run(AbuseClassifierCheck(model, load_abuse_lexicon()), "this shit! worked")
+    assert model.seen == ["this  ! worked"]
