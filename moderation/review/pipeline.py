@@ -50,6 +50,11 @@ def default_checks() -> list[Check]:
     from moderation.learning.loader import classifier_checks
 
     checks.extend(classifier_checks())
+    from moderation.filters.profanity import ProfanityCheck
+    from moderation.rules.spam_loader import load_spam_check
+
+    checks.append(ProfanityCheck.default())
+    checks.append(load_spam_check())
     return checks
 
 

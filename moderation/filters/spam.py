@@ -1,0 +1,304 @@
+"""Rule-based spam heuristics: links, shorteners, contact handles, promotion, money offers,
+repeated characters and shouting.
+
+Each finding is a :class:`~moderation.filters.types.Reason` with a span in the original text
+and a score in 0..1. The policy combines spam scores with a noisy-OR and flags at 0.5,
+rejects at 0.9, so scores are calibrated as "how much of a spam verdict this alone is": one
+ordinary link (0.45) or one promotional word stays published, two links and a pharmacy
+offer reject. Links to reputable health sources score nothing.
+
+The module is pure: word lists, patterns and thresholds arrive compiled in
+:class:`SpamRules` (built by ``moderation.rules.spam_loader`` from ``spam.yaml``).
+Every pattern runs in linear time; phrase rules run only when one of their trigger strings
+occurs, found in one pass by an Aho-Corasick automaton.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from moderation.filters.normalize import Normalized
+from moderation.filters.types import Category, CheckResult, CommentInput, Reason, ReasonCode
+
+# URLs with a scheme or "www."; the host is group 1.
+_URL_RE = re.compile(r"(?:https?://|www\.)(?:[^\s/?#@<>\"']*@)?([^\s/?#:<>\"'()\[\]]+)[^\s<>\"'()\[\]]*")
+_EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,24}\b")
+# Phone-like: 7 to 15 digits with at most two separators between any two digits.
+_PHONE_RE = re.compile(r"(?<![\w+.,/])(?:\+|00)?\d(?:[ .()\-]{0,2}\d){6,14}(?![\w.,/]?\d)")
+_PHONE_HINT_RE = re.compile(r"\d[\d .()\-]{5,}\d")  # starts with a digit: scanned quickly
+_DATE_RE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+_NOT_DIGIT = re.compile(r"\D")
+_HANDLE_RE = re.compile(r"(?<![\w@.])@[a-z0-9_](?:[a-z0-9_.]{1,29}[a-z0-9_])")
+_ASCII_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_DROP_UPPER = str.maketrans("", "", _ASCII_LETTERS[:26])
+_DROP_LETTERS = str.maketrans("", "", _ASCII_LETTERS)
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseRule:
+    rule_id: str
+    code: ReasonCode
+    pattern: re.Pattern[str]
+    score: float
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpamRules:
+    """Compiled spam rule pack (see ``moderation/rules/spam.yaml`` for the meaning of each)."""
+
+    version: str
+    link_score: float
+    author_link_score: float
+    shortener_score: float
+    max_link_reasons: int
+    bare_domain: re.Pattern[str]  # host names without a scheme, e.g. "bit.ly/x", "pills.com"
+    shorteners: frozenset[str]
+    reputable: frozenset[str]  # domains and suffixes ("nih.gov", "gov", "nhs.uk")
+    phone_score: float
+    phone_allow: frozenset[str]  # digit strings never reported (crisis helplines)
+    email_score: float
+    handle_score: float
+    phrases: tuple[PhraseRule, ...]
+    # Aho-Corasick automaton: trigger string -> indices into ``phrases``
+    triggers: Any
+    repeat_min_run: int
+    repeat_score: float
+    repeat_long_run: int
+    repeat_long_score: float
+    repeat_re: re.Pattern[str]
+    shout_min_letters: int
+    shout_min_ratio: float
+    shout_score: float
+
+
+def _domain_in(host: str, domains: frozenset[str]) -> bool:
+    """``host`` is one of ``domains`` or a subdomain of one."""
+    if host in domains:
+        return True
+    dot = host.find(".")
+    while dot != -1:
+        if host[dot + 1 :] in domains:
+            return True
+        dot = host.find(".", dot + 1)
+    return False
+
+
+class SpamHeuristics:
+    """Pure rule-based spam check. Thread-safe: holds only compiled, immutable rules."""
+
+    name = "spam_heuristics"
+
+    def __init__(self, rules: SpamRules) -> None:
+        self.rules = rules
+        self.version = rules.version
+
+    def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:
+        reasons: list[Reason] = []
+        n_links, n_reputable = self._links(norm, reasons)
+        self._author_url(comment.author_url, reasons)
+        self._contacts(norm, reasons)
+        self._phrases(norm, reasons)
+        self._repeats(norm.original, reasons)
+        self._shouting(norm.original, reasons)
+        remaining = 1.0
+        for r in reasons:
+            remaining *= 1.0 - r.score
+        return CheckResult(
+            check=self.name,
+            version=self.version,
+            reasons=tuple(reasons),
+            scores={
+                "spam_heuristics": round(1.0 - remaining, 4),
+                "links": float(n_links),
+                "links_reputable": float(n_reputable),
+            },
+        )
+
+    # -- links ---------------------------------------------------------------------------
+
+    def _iter_links(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """``(start, end, host)`` for every URL and bare domain name in ``text``."""
+        taken_until = -1
+        found: list[tuple[int, int, str]] = []
+        if "http" in text or "www." in text:
+            for m in _URL_RE.finditer(text):
+                found.append((m.start(), m.end(), m.group(1).rstrip(".,;:!?").removeprefix("www.")))
+        if "." in text:
+            for m in self.rules.bare_domain.finditer(text):
+                found.append((m.start(), m.end(), m.group(1)))
+        found.sort()
+        for start, end, host in found:
+            if start < taken_until:
+                continue  # a bare domain inside a URL already counted
+            taken_until = end
+            yield start, end, host
+
+    def _links(self, norm: Normalized, reasons: list[Reason]) -> tuple[int, int]:
+        rules = self.rules
+        view = norm.text
+        n_links = n_reputable = 0
+        for start, end, host in self._iter_links(view.text):
+            if _domain_in(host, rules.reputable):
+                n_reputable += 1
+                continue
+            n_links += 1
+            if n_links > rules.max_link_reasons:
+                continue  # the score is saturated; keep the reason list readable
+            span = view.span(start, end)
+            reasons.append(
+                Reason(ReasonCode.SPAM_LINKS, Category.SPAM, span, host, "spam.link", rules.link_score)
+            )
+            if _domain_in(host, rules.shorteners):
+                reasons.append(
+                    Reason(
+                        ReasonCode.SPAM_SHORTENER,
+                        Category.SPAM,
+                        span,
+                        host,
+                        "spam.shortener",
+                        rules.shortener_score,
+                    )
+                )
+        return n_links, n_reputable
+
+    def _author_url(self, url: str | None, reasons: list[Reason]) -> None:
+        if not url:
+            return
+        lowered = url.strip().lower()
+        m = _URL_RE.match(lowered) or self.rules.bare_domain.match(lowered)
+        if m is None:
+            return
+        host = m.group(1).removeprefix("www.")
+        rules = self.rules
+        if _domain_in(host, rules.reputable):
+            return
+        if _domain_in(host, rules.shorteners):
+            code, rule_id, score = (
+                ReasonCode.SPAM_SHORTENER,
+                "spam.author_url_shortener",
+                rules.shortener_score,
+            )
+        else:
+            code, rule_id, score = ReasonCode.SPAM_LINKS, "spam.author_url", rules.author_link_score
+        reasons.append(Reason(code, Category.SPAM, None, f"author url: {host}", rule_id, score))
+
+    # -- contact handles -----------------------------------------------------------------
+
+    def _contacts(self, norm: Normalized, reasons: list[Reason]) -> None:
+        rules = self.rules
+        view = norm.text
+        text = view.text
+        if "@" in text:
+            m = _EMAIL_RE.search(text)
+            if m:
+                reasons.append(
+                    Reason(
+                        ReasonCode.SPAM_CONTACT,
+                        Category.SPAM,
+                        view.span(*m.span()),
+                        "email address",
+                        "spam.contact.email",
+                        rules.email_score,
+                    )
+                )
+            m = _HANDLE_RE.search(text)
+            if m:
+                reasons.append(
+                    Reason(
+                        ReasonCode.SPAM_CONTACT,
+                        Category.SPAM,
+                        view.span(*m.span()),
+                        f"handle {m.group()}",
+                        "spam.contact.handle",
+                        rules.handle_score,
+                    )
+                )
+        if _PHONE_HINT_RE.search(text):
+            for m in _PHONE_RE.finditer(text):
+                number = m.group()
+                digits = _NOT_DIGIT.sub("", number)
+                international = number.startswith(("+", "00"))
+                if digits in rules.phone_allow or _DATE_RE.search(number):
+                    continue
+                if not (international and len(digits) >= 8) and len(digits) not in (10, 11):
+                    continue
+                reasons.append(
+                    Reason(
+                        ReasonCode.SPAM_CONTACT,
+                        Category.SPAM,
+                        view.span(*m.span()),
+                        "phone number",
+                        "spam.contact.phone",
+                        rules.phone_score,
+                    )
+                )
+                break  # one number is enough; more add nothing but noise
+
+    # -- phrases -------------------------------------------------------------------------
+
+    def _phrases(self, norm: Normalized, reasons: list[Reason]) -> None:
+        view = norm.text
+        text = view.text
+        fired: set[int] = set()
+        for _end, indices in self.rules.triggers.iter(text):
+            fired.update(indices)
+        phrases = self.rules.phrases
+        for i in sorted(fired):
+            rule = phrases[i]
+            m = rule.pattern.search(text)
+            if m is None:
+                continue
+            detail = f"{rule.detail}: {m.group().strip()}" if rule.detail else m.group().strip()
+            reasons.append(
+                Reason(rule.code, Category.SPAM, view.span(*m.span()), detail, rule.rule_id, rule.score)
+            )
+
+    # -- shape ---------------------------------------------------------------------------
+
+    def _repeats(self, original: str, reasons: list[Reason]) -> None:
+        rules = self.rules
+        longest: re.Match[str] | None = None
+        for m in rules.repeat_re.finditer(original):
+            if longest is None or len(m.group()) > len(longest.group()):
+                longest = m
+        if longest is None:
+            return
+        run = len(longest.group())
+        score = rules.repeat_long_score if run >= rules.repeat_long_run else rules.repeat_score
+        reasons.append(
+            Reason(
+                ReasonCode.SPAM_REPEATED_CHARS,
+                Category.SPAM,
+                longest.span(),
+                f"{longest.group(1)!r} repeated {run} times",
+                "spam.repeated_chars",
+                score,
+            )
+        )
+
+    def _shouting(self, original: str, reasons: list[Reason]) -> None:
+        rules = self.rules
+        if len(original) < rules.shout_min_letters:
+            return
+        if original.isascii():
+            upper = len(original) - len(original.translate(_DROP_UPPER))
+            letters = len(original) - len(original.translate(_DROP_LETTERS))
+        else:
+            upper = sum(map(str.isupper, original))
+            letters = sum(map(str.isalpha, original))
+        if letters < rules.shout_min_letters or upper < rules.shout_min_ratio * letters:
+            return
+        reasons.append(
+            Reason(
+                ReasonCode.SPAM_SHOUTING,
+                Category.SPAM,
+                (0, len(original)),
+                f"{upper} of {letters} letters in capitals",
+                "spam.shouting",
+                rules.shout_score,
+            )
+        )
