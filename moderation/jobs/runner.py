@@ -92,6 +92,8 @@ def run_job(
             record.error = error
             session.commit()
             session.refresh(record)
+        if not dry_run:
+            _count(name, ok=error is None)
         log.log(
             logging.ERROR if error else logging.INFO,
             "job finished",
@@ -105,3 +107,13 @@ def run_job(
             },
         )
     return record, result
+
+
+def _count(name: str, *, ok: bool) -> None:
+    """Count the run on ``/metrics`` (moderation_job_runs); metrics never fail a job."""
+    try:
+        from moderation.metrics import record_job_run
+
+        record_job_run(name, ok)
+    except Exception:
+        log.warning("could not record job metrics", exc_info=True)
