@@ -36,6 +36,11 @@ def make_celery(settings: Settings) -> Celery:
     else:
         transport_options = {
             "visibility_timeout": settings.visibility_timeout,
+            # kombu sweeps for expired unacked messages only every interval x throttle seconds
+            # (100 s by default): scale it to the visibility timeout, so a message held by a
+            # SIGKILLed worker is redelivered about one visibility timeout later.
+            "unacked_restore_interval": max(1, settings.visibility_timeout // 10),
+            "unacked_restore_throttle": 1,
             "socket_connect_timeout": 2,
             "socket_timeout": 5,
         }
