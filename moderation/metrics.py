@@ -86,8 +86,7 @@ def configure(settings: Settings | None = None) -> Path:
     if "dir" in _state:
         directory: Path = _state["dir"]
         return directory
-    settings = settings or get_settings()
-    directory = Path(os.environ.get(ENV) or settings.resolved_metrics_dir)
+    directory = (settings or get_settings()).resolved_metrics_dir
     directory.mkdir(parents=True, exist_ok=True)
     # Written, not read, here: prometheus-client reads the variable (settings stays the reader).
     os.environ[ENV] = str(directory)

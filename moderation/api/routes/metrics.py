@@ -53,6 +53,7 @@ def _redis_queue(settings: Settings) -> metrics.QueueProbe:
 @router.get("/metrics", include_in_schema=False)
 def get_metrics(request: Request) -> Response:
     settings: Settings = request.app.state.settings
-    directory = metrics.configure(settings)
-    body, content_type = metrics.render(directory, [_pending(request), _redis_queue(settings)])
+    metrics.configure(settings)  # no-op after the first call in this process
+    probes = [_pending(request), _redis_queue(settings)]
+    body, content_type = metrics.render(settings.resolved_metrics_dir, probes)
     return Response(body, media_type=content_type)

@@ -1,0 +1,158 @@
+"""Webhooks end to end: a real worker decides, delivers signed events to a local HTTP server,
+and retries an endpoint that fails; the delivery log records every attempt."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from moderation.api.app import create_app
+from moderation.models import Comment
+from moderation.webhooks import service
+from moderation.webhooks.models import WebhookDelivery
+from moderation.webhooks.signing import HEADER, verify
+from tests.helpers import running_worker, wait_for
+from workers.app import make_celery
+
+URL = "/api/v1/articles/ketamine-infusion-therapy/comments"
+CRISIS = "I can't go on anymore, I want to end my life tonight"
+
+
+class Receiver:
+    """A local webhook receiver; paths under /fail answer 500 to the first ``failures`` posts."""
+
+    def __init__(self, failures: int = 2) -> None:
+        self.received: list[dict[str, object]] = []
+        self.failures = failures
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver.lock:
+                    fail = self.path.startswith("/fail") and receiver.failures > 0
+                    if fail:
+                        receiver.failures -= 1
+                    receiver.received.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body, "failed": fail}
+                    )
+                self.send_response(500 if fail else 200)
+                self.end_headers()
+                self.wfile.write(b"no" if fail else b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def events(self, path: str) -> list[dict[str, object]]:
+        with self.lock:
+            return [r for r in self.received if r["path"] == path]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    thread = threading.Thread(target=r.server.serve_forever, daemon=True)
+    thread.start()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+def _decoded(record):
+    return json.loads(record["body"])
+
+
+def test_signed_events_are_delivered_and_a_failing_endpoint_is_retried(backend, receiver, tmp_path):
+    with backend.session() as session, session.begin():
+        ok = service.add_endpoint(session=session, url=receiver.url + "/hook")
+        flaky = service.add_endpoint(session=session, url=receiver.url + "/fail", events=["comment.approved"])
+        ok_id, ok_secret, flaky_id, flaky_secret = ok.id, ok.secret, flaky.id, flaky.secret
+
+    settings = backend.settings()
+    with TestClient(create_app(settings, celery=make_celery(settings))) as client:
+        fine = client.post(URL, json={"body": "My clinic monitored me closely. It helped a lot."}).json()
+        crisis = client.post(URL, json={"body": CRISIS}).json()
+
+    with running_worker(backend.env(), tmp_path / "worker.log", "--concurrency=2"):
+        wait_for(lambda: len(receiver.events("/hook")) >= 3, timeout=40, what="three events on /hook")
+        wait_for(
+            lambda: any(not r["failed"] for r in receiver.events("/fail")),
+            timeout=40,
+            what="a retry to succeed",
+        )
+
+    hook = receiver.events("/hook")
+    by_type = {(_decoded(r)["type"], _decoded(r)["data"]["comment"]["id"]) for r in hook}
+    assert ("comment.approved", fine["id"]) in by_type
+    assert ("comment.flagged", crisis["id"]) in by_type
+    assert ("comment.urgent", crisis["id"]) in by_type
+    for record in hook:
+        headers = record["headers"]
+        assert verify(ok_secret, record["body"], headers[HEADER]) > 0
+        assert headers["X-Moderation-Event"] == _decoded(record)["type"]
+    urgent = next(_decoded(r) for r in hook if _decoded(r)["type"] == "comment.urgent")
+    assert urgent["data"]["comment"]["decision"]["categories"] == ["crisis"]
+    assert urgent["data"]["comment"]["priority"] == "urgent"
+
+    flaky_posts = receiver.events("/fail")
+    assert [r["failed"] for r in flaky_posts] == [True, True, False]
+    assert len({_decoded(r)["id"] for r in flaky_posts}) == 1  # the same event, retried
+    assert [r["headers"]["X-Moderation-Attempt"] for r in flaky_posts] == ["1", "2", "3"]
+    for record in flaky_posts:
+        verify(flaky_secret, record["body"], record["headers"][HEADER])
+
+    with backend.session() as session:
+        log = service.recent_deliveries(session=session, endpoint_id=flaky_id)
+        assert [(d.attempt, d.status_code) for d in reversed(log)] == [(1, 500), (2, 500), (3, 200)]
+        assert log[1].error.startswith("HTTP 500")
+        ok_log = service.recent_deliveries(session=session, endpoint_id=ok_id)
+        assert {d.status_code for d in ok_log} == {200}
+        assert session.scalar(select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == ok_id))
+
+
+def test_moderator_events_are_emitted_after_commit_only(backend, receiver, tmp_path):
+    """emit_event (for the review engineer): nothing is sent on rollback; sent after commit."""
+    settings = backend.settings()
+    celery = make_celery(settings)
+    with backend.session() as session, session.begin():
+        endpoint = service.add_endpoint(
+            session=session, url=receiver.url + "/hook", events=["comment.moderated"]
+        )
+        secret = endpoint.secret
+    with TestClient(create_app(settings, celery=celery, publish=lambda _id: None)) as client:
+        comment_id = uuid.UUID(client.post(URL, json={"body": "a fine comment"}).json()["id"])
+
+    send = service.celery_sender(celery)
+    with backend.session() as session:
+        comment = session.get_one(Comment, comment_id)
+        assert service.emit_event(session, "comment.moderated", comment, send=send) == 1
+        session.rollback()
+    with backend.session() as session, session.begin():
+        comment = session.get_one(Comment, comment_id)
+        assert service.emit_event(session, "comment.approved", comment, send=send) == 0  # not subscribed
+        service.emit_event(session, "comment.moderated", comment, send=send)
+
+    with running_worker(backend.env(), tmp_path / "worker.log", "--concurrency=1"):
+        wait_for(lambda: receiver.events("/hook"), timeout=30, what="the moderated event")
+        # Give a wrongly queued rolled-back event time to arrive too.
+        wait_for(lambda: b"succeeded" in (tmp_path / "worker.log").read_bytes(), timeout=30, what="task done")
+    events = receiver.events("/hook")
+    assert len(events) == 1
+    assert _decoded(events[0])["type"] == "comment.moderated"
+    verify(secret, events[0]["body"], events[0]["headers"][HEADER])
+
+
+def test_unknown_event_is_refused(backend):
+    with backend.session() as session, pytest.raises(service.UnknownEventError):
+        service.add_endpoint(session=session, url="http://127.0.0.1:1/x", events=["comment.deleted"])
