@@ -247,7 +247,18 @@ def obfuscate(text: str, kind: str, rng: random.Random) -> str:
 
         return _rewrite(text, rng, 0.5, 4, fn)
     if kind == "spacing":
-        return _rewrite(text, rng, 0.25, 4, lambda w: rng.choice((" ", ".", "-")).join(w))
+        # Two words spelled out ("k i l l", "k.i.l.l"), never side by side: two adjacent
+        # spaced words are one run of letters to any reader, human or normaliser.
+        words = [(a, b) for a, b in _words(text) if b - a >= 4]
+        rng.shuffle(words)
+        chosen: list[tuple[int, int]] = []
+        for a, b in words:
+            if all(b < c - 1 or a > d + 1 for c, d in chosen) and len(chosen) < 2:
+                chosen.append((a, b))
+        out = text
+        for a, b in sorted(chosen, reverse=True):
+            out = out[:a] + rng.choice((" ", ".", "-")).join(out[a:b]) + out[b:]
+        return out
     raise ValueError(f"unknown obfuscation {kind!r}")
 
 

@@ -122,11 +122,15 @@ def _repair(view: View, original: str) -> View:
     if text.count("!") < original.count("!"):
         chars = list(text)
         n = len(chars)
-        for i, ch in enumerate(chars):
-            if ch == "i" and (i + 1 == n or not chars[i + 1].isalpha()):
-                start, end = view.span(i, i + 1)
-                if original[start:end] == "!":
-                    chars[i] = "!"
+        i = 0
+        while i < n:
+            # A run of "!" the fold turned into "i"s, ending the word: put it back.
+            j = i
+            while j < n and chars[j] == "i" and original[slice(*view.span(j, j + 1))] == "!":
+                j += 1
+            if j > i and (j == n or not chars[j].isalpha()):
+                chars[i:j] = "!" * (j - i)
+            i = max(j, i + 1)
         text = "".join(chars)
     if text is view.text or text == view.text:
         return view

@@ -84,6 +84,8 @@ def check_backtracking(pattern: str, where: str) -> None:
         c = pattern[i]
         if c == "\\":
             i += 2
+            if _unbounded_quantifier(pattern, i):
+                stack[-1] = True
             continue
         if c == "[":
             i += 1

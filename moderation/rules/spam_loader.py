@@ -54,10 +54,18 @@ def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
+def _tld_alternatives(tlds: list[str]) -> str:
+    return "|".join(re.escape(t) for t in sorted(set(tlds), key=lambda t: (-len(t), t)))
+
+
+def _tld_hint_pattern(tlds: list[str]) -> re.Pattern[str]:
+    return re.compile(r"\.(?:" + _tld_alternatives(tlds) + r")(?![\w-])")
+
+
 def _bare_domain_pattern(tlds: list[str]) -> re.Pattern[str]:
     # Labels are delimited by dots, so the repetition cannot backtrack across labels; the
     # look-behind lets a match start only at the start of a word.
-    alternatives = "|".join(re.escape(t) for t in sorted(set(tlds), key=lambda t: (-len(t), t)))
+    alternatives = _tld_alternatives(tlds)
     return re.compile(
         r"(?<![\w@.\-/:])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + alternatives + r"))"
         r"(?![\w-])(?:/[^\s<>\"'()\[\]]*)?"
@@ -125,6 +133,7 @@ def parse_spam_rules(text: str, *, source: str = "spam.yaml") -> SpamRules:
         shortener_score=_score(links, "shortener_score", "links"),
         max_link_reasons=_positive_int(links, "max_reasons", "links"),
         bare_domain=_bare_domain_pattern(_strings(links, "bare_domain_tlds", "links")),
+        tld_hint=_tld_hint_pattern(_strings(links, "bare_domain_tlds", "links")),
         shorteners=frozenset(_strings(links, "shorteners", "links")),
         reputable=frozenset(_strings(links, "reputable", "links")),
         phone_score=_score(contact, "phone_score", "contact"),
