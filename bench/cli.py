@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,6 +30,15 @@ Configs = Annotated[
         help="Services as api<N>/<pool><concurrency>, repeatable (api1/prefork2, api2/threads4).",
     ),
 ]
+
+
+def _sigterm_raises() -> None:
+    """Let ``timeout``/``kill`` unwind normally, so the services the run started are stopped."""
+
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def _finish(report: dict[str, Any], started: float, output: Path | None) -> None:
@@ -99,6 +109,7 @@ def e2e(
     output: Annotated[Path | None, typer.Option(help="JSON path.")] = None,
 ) -> None:
     """Real API + worker processes under HTTP load, on PostgreSQL + Redis and embedded SQLite."""
+    _sigterm_raises()
     started = time.monotonic()
     report = rep.new_report("e2e")
     report["e2e"] = _e2e(
@@ -128,6 +139,7 @@ def all_(
     """filters then e2e with the defaults: under 5 minutes (``--full``: issue 7's 60 s runs)."""
     from bench import filters as fb
 
+    _sigterm_raises()
     started = time.monotonic()
     report = rep.new_report("all --full" if full else "all")
     typer.echo("-- filters", err=False)

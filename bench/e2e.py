@@ -186,6 +186,41 @@ def family(pid: int) -> list[int]:
     return out
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of ``pids`` (and of their reaped children) from /proc."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return total / _TICK
+
+
+def _matching(fragment: str) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError), open(f"/proc/{entry}/cmdline", "rb") as fh:
+                if fragment.encode() in fh.read():
+                    out.append(int(entry))
+    return out
+
+
+def cpu_snapshot(api: int, worker: int) -> dict[str, float]:
+    """CPU seconds used so far by each part of the stack (PostgreSQL: the bench database's
+    backends; Redis: the whole server, which other users of this machine share)."""
+    return {
+        "api": cpu_seconds(family(api)),
+        "worker": cpu_seconds(family(worker)),
+        "postgres": cpu_seconds(_matching(f"postgres {POSTGRES_DB}")),
+        "redis": cpu_seconds(_matching("redis-server")),
+    }
+
+
 def family_rss(pid: int) -> dict[str, int]:
     out = {}
     for p in family(pid):
@@ -328,6 +363,7 @@ def load(port: int, mode: str, rate: float, seconds: float, opts: Options, seed:
         "late": sum(r["late"] for r in results),
         "http_ms": percentiles(latencies),
         "elapsed": max(r["elapsed"] for r in results),
+        "client_cpu": sum(r["cpu"] for r in results),
     }
 
 
@@ -387,17 +423,19 @@ def phase(
                 )
             )
     mode = "rate" if rate else "saturate"
+    cpu_before = cpu_snapshot(api.pid, worker.pid)
     result = load(port, mode, rate, seconds, opts, seed=len(name))
     load_end = result["start_at"] + result["elapsed"]
     # Drain: wait until nothing is pending, or until progress stops for drain_timeout.
     deadline = time.monotonic() + opts.drain_timeout
+    hard_deadline = deadline + 2 * opts.drain_timeout
     total, pending = watcher.counts(since)
     last_pending = pending
     while pending and time.monotonic() < deadline:
         time.sleep(0.25)
         total, pending = watcher.counts(since)
         if pending < last_pending:
-            deadline = max(deadline, time.monotonic() + 10)
+            deadline = min(hard_deadline, max(deadline, time.monotonic() + 10))
             last_pending = pending
     drained_at = time.time()
     stop_polling.set()
@@ -411,6 +449,17 @@ def phase(
     at_load_end = [s for s in series if s[0] <= load_end]
     decided_in_load = (at_load_end[-1][1] - at_load_end[-1][2]) if at_load_end else 0
     latencies = watcher.latencies_ms(since)
+    cpu_after = cpu_snapshot(api.pid, worker.pid)
+    decided = max(1, total - pending)
+    # CPU per comment of each part: robust to other load on the machine, unlike rates.
+    cpu_ms = {
+        "api_per_accepted": 1000 * (cpu_after["api"] - cpu_before["api"]) / max(1, accepted),
+        "worker_per_decided": 1000 * (cpu_after["worker"] - cpu_before["worker"]) / decided,
+        "postgres_per_comment": 1000 * (cpu_after["postgres"] - cpu_before["postgres"]) / decided,
+        "redis_per_comment": 1000 * (cpu_after["redis"] - cpu_before["redis"]) / decided,
+        "clients_per_request": 1000 * result["client_cpu"] / max(1, sum(result["statuses"].values())),
+    }
+    stack_ms = sum(v for k, v in cpu_ms.items() if k != "clients_per_request")
     out: dict[str, Any] = {
         "offered_rate": rate or None,
         "duration_s": round(duration, 1),
@@ -430,6 +479,9 @@ def phase(
         "late_sends": result["late"],
         "http_ms": result["http_ms"],
         "latency_ms": percentiles(latencies),
+        "cpu_ms": {k: round(v, 3) for k, v in cpu_ms.items()},
+        # What the stack would decide per second with both cores to itself (no load generator).
+        "capacity_2_cores_per_s": round(2000 / stack_ms, 1) if stack_ms else None,
         "worker_rss_kib_before": rss_before,
         "worker_rss_kib_after": family_rss(worker.pid),
         "series": [(round(t - result["start_at"], 2), n, p) for t, n, p in series],

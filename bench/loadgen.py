@@ -21,6 +21,7 @@ from typing import Any
 from bench import corpus
 
 ARTICLE = "ketamine-infusion-therapy"
+REQUEST_TIMEOUT = 10.0  # seconds; a slower response counts as an error (TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,8 @@ async def _connection(state: _State) -> None:
             sent = time.monotonic()
             try:
                 writer.write(state.bodies[i % len(state.bodies)])
-                status, close = await _read_response(reader)
-            except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
+                status, close = await asyncio.wait_for(_read_response(reader), REQUEST_TIMEOUT)
+            except (OSError, asyncio.IncompleteReadError, RuntimeError, TimeoutError) as exc:
                 key = type(exc).__name__
                 state.exceptions[key] = state.exceptions.get(key, 0) + 1
                 writer.close()
@@ -126,6 +127,7 @@ async def _main(plan: ClientPlan) -> dict[str, Any]:
     await asyncio.gather(*(_connection(state) for _ in range(plan.connections)))
     elapsed = time.monotonic() - state.t0
     return {
+        "cpu": time.process_time(),
         "statuses": state.statuses,
         "exceptions": state.exceptions,
         "latencies_ms": state.latencies_ms,

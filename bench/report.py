@@ -114,6 +114,11 @@ def e2e_table(result: dict[str, Any]) -> str:
         "drain s",
         "noop/s",
         "dec/noop",
+        "cpu ms api",
+        "worker",
+        "pg",
+        "redis",
+        "2-core cap/s",
     ]
     rows = []
     for run in result["runs"]:
@@ -135,6 +140,11 @@ def e2e_table(result: dict[str, Any]) -> str:
                     phase["drain_seconds"],
                     run.get("noop_per_s"),
                     phase.get("decided_over_noop"),
+                    phase["cpu_ms"]["api_per_accepted"],
+                    phase["cpu_ms"]["worker_per_decided"],
+                    phase["cpu_ms"]["postgres_per_comment"],
+                    phase["cpu_ms"]["redis_per_comment"],
+                    phase["capacity_2_cores_per_s"],
                 ]
             )
     return table(headers, rows)
@@ -267,6 +277,7 @@ def _comparable(report: dict[str, Any]) -> dict[str, float]:
             fields = ("accepted_per_s", "decided_per_s", "errors", "left_pending")
             _flatten(f"{key}.{name}", {k: phase[k] for k in fields}, out)
             _flatten(f"{key}.{name}.latency_ms", phase["latency_ms"], out)
+            _flatten(f"{key}.{name}.cpu_ms", phase.get("cpu_ms", {}), out)
     return out
 
 
