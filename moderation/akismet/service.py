@@ -30,9 +30,10 @@ MIN_FINGERPRINT_CHARS = 12
 
 
 def fingerprint(text: str) -> str | None:
-    """A hash of the text's folded form without spacing, punctuation or case: near-duplicates
-    that differ only in those (or in confusable characters, folded by ``normalize``) match."""
-    squashed = _NOT_WORD.sub("", normalize(text).folded.text)
+    """A hash of the text's normalised form without spacing, punctuation or case: near-duplicates
+    that differ only in those (or in confusable characters, mapped by ``normalize``) match.
+    The ``text`` view, not ``folded``: leet folding would turn "!!" into letters."""
+    squashed = _NOT_WORD.sub("", normalize(text).text.text)
     if len(squashed) < MIN_FINGERPRINT_CHARS:
         return None
     return hashlib.sha256(squashed.encode()).hexdigest()
