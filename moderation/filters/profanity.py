@@ -100,6 +100,13 @@ def _groups(variants: Mapping[str, frozenset[str]], ignore: str) -> list[set[str
     return groups
 
 
+def _by_popularity(words: list[str], vocabulary: Collection[str]) -> tuple[str, ...]:
+    """Words sharing a key, the stem of most list entries first ("fuck" before "fack")."""
+    if len(words) == 1:
+        return tuple(words)
+    return tuple(sorted(words, key=lambda w: (-sum(w in v for v in vocabulary), w)))
+
+
 @dataclass(frozen=True, slots=True)
 class Screen:
     """Necessary conditions for a match, checked with C-level set operations.
@@ -259,7 +266,7 @@ class ProfanityMatcher:
             other_letters=other_letters,
             keyed_split=keyed_split,
             class_split=class_split,
-            plain_words={k: tuple(v) for k, v in plain.items()},
+            plain_words={k: _by_popularity(v, lowered) for k, v in plain.items()},
             plain_prefixes=frozenset(plain_prefixes),
             sep_words={k: tuple(v) for k, v in seps.items()},
             sep_prefixes=frozenset(sep_prefixes),
@@ -294,10 +301,11 @@ class ProfanityMatcher:
                 return False
         return True
 
-    def find(self, text: str, *, first_only: bool = False, strict_end: bool = True) -> list[Hit]:
+    def find(self, text: str, *, limit: int = 0, strict_end: bool = True) -> list[Hit]:
         """Every word in ``text`` as better-profanity tokenises it.
 
-        ``strict_end`` keeps better-profanity's quirk that a one-character token at the
+        ``limit`` stops after that many hits (0: no limit). ``strict_end`` keeps
+        better-profanity's quirk that a one-character token at the
         very end of the text is never joined to the tokens before it (``"fuc k"``).
         """
         keyed = self._keyed(text)
@@ -367,7 +375,7 @@ class ProfanityMatcher:
                         hits.extend((k, j, w, True) for w in words if self._same(cand, w))
                     if acc not in sep_prefixes:
                         break
-            if hits and first_only:
+            if limit and len(hits) >= limit:
                 break
         if not hits:
             return []
@@ -378,7 +386,7 @@ class ProfanityMatcher:
         return [Hit(offsets[2 * k], offsets[2 * j + 1], w) for k, j, w, _ in hits]
 
     def contains(self, text: str) -> bool:
-        return bool(self.find(text, first_only=True))
+        return bool(self.find(text, limit=1))
 
 
 @lru_cache(maxsize=2)
@@ -409,14 +417,35 @@ def contains_profanity_raw(text: str) -> bool:
     return better_profanity_matcher().contains(text)
 
 
+_DOUBLE_RE = re.compile(r"([^\W\d_])\1+")
+
+
+def _squeeze(view: View) -> View | None:
+    """``view`` with every doubled letter single, offsets kept; None if there is none."""
+    text = view.text
+    keep: list[int] = []
+    pos = 0
+    for m in _DOUBLE_RE.finditer(text):
+        keep.extend(range(pos, m.start() + 1))
+        pos = m.end()
+    if pos == 0:
+        return None
+    keep.extend(range(pos, len(text)))
+    starts = view.starts if view.starts is not None else range(len(text))
+    ends = view.ends if view.ends is not None else range(1, len(text) + 1)
+    return View("".join(text[i] for i in keep), tuple(starts[i] for i in keep), tuple(ends[i] for i in keep))
+
+
 class ProfanityCheck:
     """Flags words of the list in the normalised comment text. Pure: the matcher is injected."""
 
     name = "profanity"
     version = "better-profanity-0.7.0+1"
 
-    def __init__(self, matcher: ProfanityMatcher) -> None:
+    def __init__(self, matcher: ProfanityMatcher, *, max_hits: int = 50) -> None:
         self.matcher = matcher
+        # Past a few dozen words the verdict cannot change; the cap bounds adversarial input.
+        self.max_hits = max_hits
 
     @classmethod
     def default(cls) -> ProfanityCheck:
@@ -426,12 +455,16 @@ class ProfanityCheck:
     def _hits(self, view: View, seen: dict[tuple[int, int], str]) -> None:
         # A trailing space lets a final one-letter token join the ones before it.
         by_span: dict[tuple[int, int], list[str]] = {}
-        for hit in self.matcher.find(view.text + " ", strict_end=False):
+        for hit in self.matcher.find(view.text + " ", limit=self.max_hits, strict_end=False):
             by_span.setdefault((hit.start, hit.end), []).append(hit.word)
         for (start, end), words in by_span.items():
-            # "f*ck" fits fack, feck, fuck and fvck: report the spelling closest to the text
-            written = "".join(c for c in view.text[start:end] if c.isalnum())
-            best = max(words, key=lambda w: sum(a == b for a, b in zip(written, w, strict=False)))
+            # "f*ck" fits fack, feck, fuck and fvck: report the spelling closest to the text,
+            # and among equals the most common stem (the matcher lists it first)
+            written = "".join(view.text[start:end].split())
+            best = max(
+                words,
+                key=lambda w: sum(a == b for a, b in zip(written, w.replace(" ", ""), strict=False)),
+            )
             seen.setdefault(view.span(start, end), best)
 
     def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:  # noqa: ARG002 (text only)
@@ -439,6 +472,11 @@ class ProfanityCheck:
         self._hits(norm.folded, seen)
         if norm.text.text != norm.folded.text:
             self._hits(norm.text, seen)  # variant rules on the unfolded text ("he11")
+            if len(norm.folded.text) < len(norm.text.text):
+                # the normaliser squeezed a run to two letters; "fuuuuck" needs one
+                squeezed = _squeeze(norm.folded)
+                if squeezed is not None:
+                    self._hits(squeezed, seen)
         # a span inside a longer hit adds nothing ("fuck" inside "f u c k i n g")
         spans = sorted(seen, key=lambda s: (s[0], -s[1]))
         kept: list[tuple[int, int]] = []

@@ -32,6 +32,7 @@ _PHONE_HINT_RE = re.compile(r"\d[\d .()\-]{5,}\d")  # starts with a digit: scann
 _DATE_RE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 _NOT_DIGIT = re.compile(r"\D")
 _HANDLE_RE = re.compile(r"(?<![\w@.])@[a-z0-9_](?:[a-z0-9_.]{1,29}[a-z0-9_])")
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
 _ASCII_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _DROP_UPPER = str.maketrans("", "", _ASCII_LETTERS[:26])
 _DROP_LETTERS = str.maketrans("", "", _ASCII_LETTERS)
@@ -56,6 +57,7 @@ class SpamRules:
     shortener_score: float
     max_link_reasons: int
     bare_domain: re.Pattern[str]  # host names without a scheme, e.g. "bit.ly/x", "pills.com"
+    tld_hint: re.Pattern[str]  # ".<tld>" at the end of a word
     shorteners: frozenset[str]
     reputable: frozenset[str]  # domains and suffixes ("nih.gov", "gov", "nhs.uk")
     phone_score: float
@@ -127,9 +129,21 @@ class SpamHeuristics:
         if "http" in text or "www." in text:
             for m in _URL_RE.finditer(text):
                 found.append((m.start(), m.end(), m.group(1).rstrip(".,;:!?").removeprefix("www.")))
-        if "." in text:
-            for m in self.rules.bare_domain.finditer(text):
-                found.append((m.start(), m.end(), m.group(1)))
+        # A bare domain ends in ".<tld>": find those (a literal-prefixed scan), then match
+        # the full pattern from the start of the word around each one.
+        bare = self.rules.bare_domain
+        pos = 0
+        while (hint := self.rules.tld_hint.search(text, pos)) is not None:
+            start = hint.start()
+            floor = max(0, start - 255)
+            while start > floor and text[start - 1] in _HOST_CHARS:
+                start -= 1
+            domain = bare.match(text, start)
+            if domain is not None and domain.end() >= hint.end():
+                found.append((domain.start(), domain.end(), domain.group(1)))
+                pos = domain.end()
+            else:
+                pos = hint.end()
         found.sort()
         for start, end, host in found:
             if start < taken_until:
