@@ -366,6 +366,17 @@ def _form_principal(
     return who
 
 
+def _next_tab(session: SessionDep, tab: str) -> str:
+    """Stay on an open tab while it has work; once it is empty, move on to the next queue
+    with work (urgent, then flagged, then reported), so a moderator can keep pressing keys."""
+    if tab not in ("urgent", "flagged", "reported", "pending"):
+        return tab
+    views = qs.queue_counts(session=session).views
+    if views.get(tab):
+        return tab
+    return next((t for t in ("urgent", "flagged", "reported") if views.get(t)), tab)
+
+
 def _reason(action: str, reason: str) -> tuple[qs.Action, qs.RejectReason | None] | None:
     try:
         act = qs.Action(action)
@@ -414,7 +425,7 @@ def decide_form(
     except NotFoundError:
         return _back(tab)
     # The decided comment has left the open tabs: the first item is the next one.
-    return _back(tab, None, "approved" if act is qs.Action.APPROVE else "rejected")
+    return _back(_next_tab(session, tab), None, "approved" if act is qs.Action.APPROVE else "rejected")
 
 
 @router.post("/moderate/bulk")
@@ -444,7 +455,7 @@ def bulk_form(
     if not pairs:
         return _back(tab, None, "bulk_none")
     qs.decide_many(session=session, items=pairs[:200], who=who, action=parsed[0], reason=parsed[1])
-    return _back(tab, None, "bulk")
+    return _back(_next_tab(session, tab), None, "bulk")
 
 
 @router.post("/moderate/comments/{comment_id}/author")
@@ -468,7 +479,7 @@ def author_form(
         qs.decide_author(session=session, comment_id=comment_id, who=who, action=parsed[0], reason=parsed[1])
     except NotFoundError:
         return _back(tab)
-    return _back(tab, None, "author")
+    return _back(_next_tab(session, tab), None, "author")
 
 
 @router.post("/moderate/comments/{comment_id}/release")
