@@ -37,7 +37,7 @@ import ahocorasick
 import regex
 import yaml
 
-from moderation.filters.rulepack import Cue, Pattern, Rule, RulePack, Scope, ViewName
+from moderation.filters.rulepack import Cue, Pattern, Rule, RulePack, Scope, ViewName, plan_exceptions
 from moderation.filters.types import Category, ReasonCode
 
 _SCOPES = ("match", "before", "clause_before", "sentence", "comment")
@@ -235,6 +235,9 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         score = float(raw.get("score", 1.0))
         if not 0.0 < score <= 1.0:
             raise RulePackError(f"{where}: score must be in (0, 1]")
+        require = _patterns(raw.get("require"), vocab, f"{where}.require", "sentence")
+        unless = _patterns(raw.get("unless"), vocab, f"{where}.unless", "sentence")
+        rule_cues = tuple(cues[c] for c in raw.get("cues") or ())
         rules.append(
             Rule(
                 id=rid,
@@ -242,10 +245,11 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
                 category=category,
                 detail=str(raw.get("detail") or code.value),
                 match=_patterns(raw["match"], vocab, f"{where}.match", "match"),
-                require=_patterns(raw.get("require"), vocab, f"{where}.require", "sentence"),
-                unless=_patterns(raw.get("unless"), vocab, f"{where}.unless", "sentence"),
-                cues=tuple(cues[c] for c in raw.get("cues") or ()),
+                require=require,
+                unless=unless,
+                cues=rule_cues,
                 score=score,
+                plan=plan_exceptions(require, unless, rule_cues),
             )
         )
         groups = _keyword_groups(raw.get("keywords"), where)
