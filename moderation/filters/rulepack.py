@@ -85,7 +85,7 @@ def plan_exceptions(
     """
 
     def cost(item: Exception_) -> int:
-        kind, obj = item
+        _kind, obj = item
         patterns = obj.when + obj.unless if isinstance(obj, Cue) else (obj,)
         return max(_SCOPE_COST[p.scope] for p in patterns) if patterns else 0
 
