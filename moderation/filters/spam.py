@@ -27,7 +27,7 @@ from moderation.filters.types import Category, CheckResult, CommentInput, Reason
 _URL_RE = re.compile(r"(?:https?://|www\.)(?:[^\s/?#@<>\"']*@)?([^\s/?#:<>\"'()\[\]]+)[^\s<>\"'()\[\]]*")
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,24}\b")
 # Phone-like: 7 to 15 digits with at most two separators between any two digits.
-_PHONE_RE = re.compile(r"(?<![\w+.,/])(?:\+|00)?\d(?:[ .()\-]{0,2}\d){6,14}(?![\w.,/]?\d)")
+_PHONE_RE = re.compile(r"(?<![\w+.,/])(?:\+|00)?\(?\d(?:[ .()\-]{0,2}\d){6,14}(?![\w.,/]?\d)")
 _PHONE_HINT_RE = re.compile(r"\d[\d .()\-]{5,}\d")  # starts with a digit: scanned quickly
 _DATE_RE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 _NOT_DIGIT = re.compile(r"\D")
