@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moderation.settings import Settings
 from tests.helpers import (
-    REDIS_URL,
     SHARED_DATA,
     create_postgres_database,
     migrated_engine,
     service_env,
+    slot_redis_url,
+    test_slot,
     truncate_all,
-    xdist_index,
 )
 
 
@@ -72,15 +72,15 @@ _ENGINES: dict[str, Backend] = {}
 def _backend(name: str, tmp_root: Path) -> Backend:
     if name in _ENGINES:
         return _ENGINES[name]
-    index = xdist_index()
+    slot = test_slot()
     data_dir = tmp_root / f"data-{name}"
     data_dir.mkdir(parents=True, exist_ok=True)
     if name == "postgres":
-        url = create_postgres_database(f"moderation_test_{index}")
+        url = create_postgres_database(f"moderation_test_{slot}")
     else:
         url = f"sqlite:///{data_dir / 'test.sqlite3'}"
-    broker_db = 10 + 2 * index + (1 if name == "postgres" else 0)
-    backend = Backend(name, url, migrated_engine(url), f"{REDIS_URL}/{broker_db}", data_dir)
+    # Tests in one process run one at a time and flush this DB first, so both backends share it.
+    backend = Backend(name, url, migrated_engine(url), slot_redis_url(), data_dir)
     _ENGINES[name] = backend
     return backend
 

@@ -38,9 +38,36 @@ def wait_for(predicate: Callable[[], T], timeout: float = 20.0, interval: float 
         time.sleep(interval)
 
 
-def xdist_index() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return int(worker.removeprefix("gw") or 0)
+_SLOTS = 6
+_held: dict[int, object] = {}  # slot -> its open, locked file, kept for the process lifetime
+
+
+def test_slot() -> int:
+    """A slot (0-5) held by this process for its lifetime: its own PostgreSQL database and
+    Redis DB, so xdist workers, and several test runs on one machine, never share them."""
+    if _held:
+        return next(iter(_held))
+    import fcntl
+    import tempfile
+
+    start = os.getpid() % _SLOTS
+    order = [*range(start, _SLOTS), *range(start)]
+    # Take a free slot; if all are busy, wait for ours.
+    for n, flags in [(n, fcntl.LOCK_EX | fcntl.LOCK_NB) for n in order] + [(start, fcntl.LOCK_EX)]:
+        handle = open(Path(tempfile.gettempdir()) / f"moderation-test-slot-{n}.lock", "w")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, flags)
+        except BlockingIOError:
+            handle.close()
+            continue
+        _held[n] = handle
+        return n
+    raise AssertionError("unreachable: the last attempt blocks until the slot is free")
+
+
+def slot_redis_url() -> str:
+    """This process's Redis DB (10-15): broker, rate limits and behaviour state in tests."""
+    return f"{REDIS_URL}/{10 + test_slot()}"
 
 
 def create_postgres_database(name: str) -> str:

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import lru_cache
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from moderation.clients.behaviour import BehaviourStore, make_store
 from moderation.db import session_scope
 from moderation.hooks import decision_hook
 from moderation.logs import bound
 from moderation.review import service
 from moderation.review.pipeline import get_pipeline
+from moderation.settings import get_settings
 from moderation.webhooks.service import celery_sender
 from workers.app import celery_app
 
 log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _behaviour_store() -> BehaviourStore:
+    return make_store(get_settings().redis_url)
 
 
 @celery_app.task(
@@ -40,6 +48,7 @@ def moderate_comment(comment_id: str) -> None:
                 session=session,
                 comment_id=uuid.UUID(comment_id),
                 pipeline=get_pipeline(),
+                facts=service.behaviour_facts(_behaviour_store()),
                 on_decided=decision_hook(celery_sender(celery_app)),
             )
         if decision is not None:

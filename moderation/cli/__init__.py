@@ -10,6 +10,8 @@ from moderation.cli import moderators as moderators_cli
 from moderation.cli.check import check_command
 from moderation.cli.config import config_command
 from moderation.cli.run import api_command, beat_command, migrate_command, serve_command, worker_command
+from moderation.cli_eval import eval_command
+from moderation.cli_train import train_command
 
 app = typer.Typer(
     name="moderation",
@@ -25,6 +27,8 @@ app.command("beat")(beat_command)
 app.command("migrate")(migrate_command)
 app.command("check")(check_command)
 app.command("config")(config_command)
+app.command("eval")(eval_command)
+app.command("train")(train_command)
 app.add_typer(articles.app, name="articles")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(webhooks.app, name="webhooks")

@@ -207,3 +207,14 @@ class MemoryBehaviourStore:
             recent_from_ip=by_ip,
             recent_same_text=dup,
         )
+
+
+def make_store(redis_url: str) -> BehaviourStore:
+    """Redis when configured (shared by every worker), else the in-process fallback."""
+    if redis_url:
+        import redis
+
+        return RedisBehaviourStore(
+            redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+        )
+    return MemoryBehaviourStore()

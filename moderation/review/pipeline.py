@@ -13,6 +13,7 @@ from functools import lru_cache
 from moderation.filters.normalize import normalize
 from moderation.filters.types import Check, CheckResult, CommentInput
 from moderation.review.policy import PolicyConfig, Verdict, decide
+from moderation.settings import get_settings
 
 
 class Pipeline:
@@ -23,9 +24,7 @@ class Pipeline:
     def run(self, comment: CommentInput, config: PolicyConfig | None = None) -> Verdict:
         config = config or self.config
         norm = normalize(comment.text)
-        results = [
-            check(comment, norm) for check in self.checks if check.name not in config.disabled_checks
-        ]
+        results = [check(comment, norm) for check in self.checks if check.name not in config.disabled_checks]
         return decide(comment.text, results, config)
 
     def run_check(self, name: str, comment: CommentInput) -> CheckResult | None:
@@ -49,7 +48,8 @@ def default_checks() -> list[Check]:
     checks.append(load_crisis_check())
     from moderation.learning.loader import classifier_checks
 
-    checks.extend(classifier_checks())
+    # Models promoted by `moderation train` / the retrain job live in data_dir/models.
+    checks.extend(classifier_checks(get_settings().data_dir.resolve() / "models"))
     from moderation.filters.profanity import ProfanityCheck
     from moderation.rules.spam_loader import load_spam_check
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
@@ -15,12 +16,14 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from moderation.clients.behaviour import BehaviourStore, Sighting
 from moderation.db import enqueue_after_commit, utcnow
 from moderation.filters.types import AuthorFacts, Category, CommentInput, Reason
 from moderation.models import Article, Comment, CommentStatus, Decision, DecisionSource
 from moderation.review.pipeline import Pipeline
 from moderation.review.policy import PolicyConfig, Priority, Verdict
 
+log = logging.getLogger(__name__)
 Publish = Callable[[uuid.UUID], None]
 FactsProvider = Callable[[Comment], AuthorFacts]
 # Called inside the transaction once a decision is stored (webhooks, metrics); it may only
@@ -127,6 +130,29 @@ def _by_idempotency_key(session: Session, article_id: int, key: str) -> Comment 
     return session.scalar(
         select(Comment).where(Comment.article_id == article_id, Comment.idempotency_key == key)
     )
+
+
+def behaviour_facts(store: BehaviourStore) -> FactsProvider:
+    """Facts from the behaviour store (duplicates, floods, first comment) for one comment.
+
+    If the store is unreachable the comment is still decided, on its text alone.
+    """
+
+    def facts(comment: Comment) -> AuthorFacts:
+        sighting = Sighting(
+            text=comment.body,
+            author=comment.author_name,
+            email=comment.author_email,
+            ip=comment.client_ip,
+            comment_id=str(comment.id),
+        )
+        try:
+            return store.observe(sighting)
+        except Exception:
+            log.warning("behaviour store unavailable; deciding on the text alone", exc_info=True)
+            return AuthorFacts()
+
+    return facts
 
 
 def comment_input(comment: Comment, facts: AuthorFacts | None = None) -> CommentInput:

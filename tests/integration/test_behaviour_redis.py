@@ -13,8 +13,9 @@ from moderation.clients.behaviour import (
     text_keys,
 )
 from moderation.filters.types import AuthorFacts
+from tests.helpers import slot_redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = slot_redis_url()
 
 
 class Clock:

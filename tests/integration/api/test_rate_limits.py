@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from moderation.api.app import create_app
 from moderation.clients.ratelimit import Limit, MemoryRateLimiter, RedisRateLimiter
-from tests.helpers import REDIS_URL, xdist_index
+from tests.helpers import slot_redis_url
 from workers.app import make_celery
 
 URL = "/api/v1/articles/ketamine-infusion-therapy/comments"
@@ -18,7 +18,7 @@ URL = "/api/v1/articles/ketamine-infusion-therapy/comments"
 def limited(request, sqlite_backend, published):
     extra = {}
     if request.param == "redis":
-        url = f"{REDIS_URL}/{2 + xdist_index()}"
+        url = slot_redis_url()
         redis.Redis.from_url(url).flushdb()
         extra["redis_url"] = url
     settings = sqlite_backend.settings(
@@ -58,7 +58,7 @@ def test_other_clients_are_unaffected():
 
 
 def _redis():
-    client = redis.Redis.from_url(f"{REDIS_URL}/{2 + xdist_index()}")
+    client = redis.Redis.from_url(slot_redis_url())
     client.flushdb()
     return client
 
