@@ -34,7 +34,10 @@ def get_pipeline_dep(request: Request) -> Pipeline:
     return pipeline
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits when the endpoint returns, BEFORE the response is
+# sent (FastAPI's default runs the exit code after sending it). A commit that fails is then a
+# 503, not a 202 for a comment that was never stored (tests/faults/test_database_down.py).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 PublishDep = Annotated[Callable[[uuid.UUID], None], Depends(get_publish)]
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline_dep)]
