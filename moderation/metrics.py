@@ -211,6 +211,7 @@ def render(directory: Path, probes: Iterable[QueueProbe] = ()) -> tuple[bytes, s
                     family.add_metric([labels[k] for k in sorted(labels)], value)
             yield from families.values()
 
+    directory.mkdir(parents=True, exist_ok=True)
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]
     registry.register(_Probes())
