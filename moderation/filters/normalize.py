@@ -106,7 +106,9 @@ def _leet(view: View) -> View:
     return View("".join(chars), view.starts, view.ends)  # 1:1, offsets unchanged
 
 
-def _delete(view: View, drop: set[int]) -> View:
+def _delete(view: View, drop: set[int], stretch: dict[int, int]) -> View:
+    """``view`` without the characters in ``drop``; a kept character ``i`` in ``stretch``
+    also covers the original text of the dropped ones up to ``stretch[i]``."""
     if not drop:
         return view
     n = len(view.text)
@@ -116,7 +118,7 @@ def _delete(view: View, drop: set[int]) -> View:
     return View(
         "".join(view.text[i] for i in keep),
         tuple(starts[i] for i in keep),
-        tuple(ends[i] for i in keep),
+        tuple(ends[stretch.get(i, i)] for i in keep),
     )
 
 
@@ -124,12 +126,14 @@ def _fold(view: View) -> View:
     view = _leet(view)
     s = view.text
     drop: set[int] = set()
+    stretch: dict[int, int] = {}
     if _SPACED_PRE_RE.search(s):
         for m in _SPACED_RE.finditer(s):
             drop.update(range(m.start() + 1, m.end(), 2))
     for m in (_RUN_ASCII_RE if s.isascii() else _RUN_RE).finditer(s):
         drop.update(range(m.start() + 2, m.end()))
-    return _delete(view, drop)
+        stretch[m.start() + 1] = m.end() - 1  # "soooo" -> "soo", the last o spans "ooo"
+    return _delete(view, drop, stretch)
 
 
 @lru_cache(maxsize=4096)
