@@ -10,8 +10,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import uvicorn
@@ -25,6 +27,9 @@ from tests.conftest import Backend
 from tests.helpers import REPO
 from tests.integration.review.conftest import PASSWORD, ago, crisis_reason, reason, seed_comment
 from workers.app import make_celery
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Dialog
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -61,7 +66,7 @@ def server(sqlite_backend: Backend) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def _seed(backend: Backend) -> dict[str, object]:
+def _seed(backend: Backend) -> dict[str, uuid.UUID]:
     with backend.session() as session, session.begin():
         accounts.create_moderator(session=session, name="maya", role=Role.MODERATOR, password=PASSWORD)
     medical = (
@@ -141,7 +146,13 @@ def test_moderator_clears_the_queue_with_the_keyboard(server: str, sqlite_backen
     with playwright.sync_playwright() as p:
         browser = _launch(p)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})  # type: ignore[attr-defined]
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+        def on_dialog(dialog: Dialog) -> None:
+            # Any alert() means injected script ran: record it (the test fails below).
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on(
             "console",
@@ -232,7 +243,7 @@ def test_moderator_clears_the_queue_with_the_keyboard(server: str, sqlite_backen
     assert dialogs == [], f"a script ran: {dialogs}"
     assert errors == [], errors
     with sqlite_backend.session() as session:
-        statuses = {k: session.get_one(Comment, v).status for k, v in ids.items()}  # type: ignore[arg-type]
+        statuses = {k: session.get_one(Comment, v).status for k, v in ids.items()}
     assert statuses == {
         "crisis": CommentStatus.APPROVED,
         "medical": CommentStatus.REJECTED,
