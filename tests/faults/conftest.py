@@ -21,7 +21,11 @@ from workers.app import make_celery
 # task time limit (the settings refuse anything else) that a slow task is never handed out twice.
 VISIBILITY_TIMEOUT = 10
 TASK_TIME_LIMIT = 6
-REQUEUE_AFTER = 1
+# requeue-stuck republishes what has waited this long; far above a healthy queue's wait in
+# production (600 s), a few seconds here. Attempts are generous so that a comment merely
+# waiting in a slow queue is never given up on (a test asserts gave_up == 0).
+REQUEUE_AFTER = 3
+REQUEUE_MAX_ATTEMPTS = 20
 
 
 @pytest.fixture
@@ -65,6 +69,7 @@ def fault_env(broker_url: str, database_url: str) -> dict[str, str]:
         "MODERATION_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "MODERATION_TASK_TIME_LIMIT": str(TASK_TIME_LIMIT),
         "MODERATION_JOBS_REQUEUE_AFTER": str(REQUEUE_AFTER),
+        "MODERATION_JOBS_REQUEUE_MAX_ATTEMPTS": str(REQUEUE_MAX_ATTEMPTS),
         "MODERATION_RATE_LIMIT_PER_IP": "0",
         "MODERATION_RATE_LIMIT_PER_AUTHOR": "0",
     }
@@ -76,6 +81,7 @@ def fault_settings(backend: Backend, broker_url: str, **overrides: object) -> Se
         "visibility_timeout": VISIBILITY_TIMEOUT,
         "task_time_limit": TASK_TIME_LIMIT,
         "jobs_requeue_after": REQUEUE_AFTER,
+        "jobs_requeue_max_attempts": REQUEUE_MAX_ATTEMPTS,
     }
     return backend.settings(**(values | overrides))
 

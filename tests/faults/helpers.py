@@ -228,11 +228,12 @@ class Tally:
     decided_twice: int
     lost: int
     pending: int
+    gave_up: int = 0  # flagged by requeue-stuck (processing_failed) instead of decided by the pipeline
 
     def __str__(self) -> str:
         return (
             f"accepted={self.accepted} decided={self.decided} decided_twice={self.decided_twice} "
-            f"lost={self.lost} pending={self.pending}"
+            f"lost={self.lost} pending={self.pending} gave_up={self.gave_up}"
         )
 
 
@@ -255,6 +256,11 @@ def tally(engine: sa.Engine, ids: Iterable[uuid.UUID]) -> Tally:
                 .group_by(Decision.comment_id)
             ).all()
         )
+        gave_up = conn.scalar(
+            sa_select(func.count(func.distinct(Decision.comment_id))).where(
+                Decision.comment_id.in_(wanted), Decision.source == DecisionSource.SYSTEM
+            )
+        )
     decided = sum(1 for i in wanted if statuses.get(i) not in (None, CommentStatus.PENDING))
     pending = sum(1 for i in wanted if statuses.get(i) is CommentStatus.PENDING)
     return Tally(
@@ -263,6 +269,7 @@ def tally(engine: sa.Engine, ids: Iterable[uuid.UUID]) -> Tally:
         decided_twice=sum(1 for n in per_comment.values() if n > 1),
         lost=sum(1 for i in wanted if statuses.get(i) in (None, CommentStatus.PENDING)),
         pending=pending,
+        gave_up=int(gave_up or 0),
     )
 
 
