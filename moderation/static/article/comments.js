@@ -79,6 +79,11 @@
       }
     }
     list.appendChild(li);
+    var count = document.querySelector("#comments-title .count");
+    if (count) {
+      var n = parseInt(count.textContent.replace(/\D/g, ""), 10) || 0;
+      count.textContent = "(" + (n + 1) + ")";
+    }
   }
 
   function follow(url, author, parentId) {
