@@ -7,6 +7,7 @@ import typer
 from moderation.cli import articles, jobs, webhooks
 from moderation.cli import metrics as metrics_cli
 from moderation.cli import moderators as moderators_cli
+from moderation.cli.bench import bench_command
 from moderation.cli.check import check_command
 from moderation.cli.config import config_command
 from moderation.cli.run import api_command, beat_command, migrate_command, serve_command, worker_command
@@ -21,6 +22,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("serve")(serve_command)
+# Every argument, --help included, goes to bench's own command line.
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+app.command("bench", context_settings=_PASS_THROUGH)(bench_command)
 app.command("api")(api_command)
 app.command("worker")(worker_command)
 app.command("beat")(beat_command)
