@@ -140,6 +140,10 @@ def _to_end_index(view: View, pos: int) -> int:
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 
 
+def _only_bangs(chunk: str) -> bool:
+    return bool(chunk) and chunk.strip("!") == ""
+
+
 def _repair(view: View, original: str) -> View:
     """Same-length fixes the rules rely on, offsets unchanged.
 
@@ -155,7 +159,7 @@ def _repair(view: View, original: str) -> View:
         while i < n:
             # A run of "!" the fold turned into "i"s, ending the word: put it back.
             j = i
-            while j < n and chars[j] == "i" and original[slice(*view.span(j, j + 1))] == "!":
+            while j < n and chars[j] == "i" and _only_bangs(original[slice(*view.span(j, j + 1))]):
                 j += 1
             if j > i and (j == n or not chars[j].isalpha()):
                 chars[i:j] = "!" * (j - i)
@@ -200,6 +204,15 @@ class _Doc:
         if self._clauses is None:
             self._clauses = [m.end() for m in self.pack.clause_break.finditer(self.folded.text)]
         return self._clauses
+
+    def last_sentence_start(self, fa: int, fb: int) -> int | None:
+        """Start of the sentence the match ends in, when that is not the one it starts in."""
+        if fb - fa < 2:
+            return None
+        starts, _ = self._sentence_bounds()
+        i = bisect_right(starts, fa) - 1
+        j = bisect_right(starts, fb - 1) - 1
+        return starts[j] if j > i else None
 
     def scope_range(self, scope: Scope, fa: int, fb: int) -> tuple[int, int]:
         """``[start, end)`` in the folded view for a match at folded ``[fa, fb)``."""
@@ -255,10 +268,22 @@ def _first_hit(rule: Rule, doc: _Doc) -> Hit | None:
     last: tuple[int, int] | None = None
     for pattern in rule.match:
         view = doc.views[pattern.view]
-        for m in pattern.regex.finditer(view.text):
+        text = view.text
+        pos = 0
+        while pos <= len(text):
+            m = pattern.regex.search(text, pos)
+            if m is None:
+                break
             ostart, oend = view.span(m.start(), m.end())
             fa = _to_index(doc.folded, ostart)
             fb = max(_to_end_index(doc.folded, oend), fa)
+            restart = doc.last_sentence_start(fa, fb)
+            if restart is not None:
+                # The match runs across a sentence end ("...it. Ketamine and beers"):
+                # look again from the sentence it ends in.
+                pos = max(_to_index(view, doc.folded.span(restart, restart + 1)[0]), m.start() + 1)
+                continue
+            pos = m.end() if m.end() > m.start() else m.start() + 1
             if not _excused(rule, doc, fa, fb):
                 return Hit(rule, (ostart, oend), doc.norm.original[ostart:oend])
             attempts += 1

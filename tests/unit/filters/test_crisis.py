@@ -28,6 +28,8 @@ POSITIVES = [
     ("crisis.lethal_dose.question", "How much ketamine would it take to kill someone my size?"),
     ("crisis.ideation.death_wish", "Some nights I think being dead would be a relief."),
     ("crisis.ideation.end_it", "I wish I could just end it tonight."),
+    ("crisis.ideation.broad", "Honestly my life would be simpler if I was not alive."),
+    ("crisis.plan.broad", "Been researching methods all week, I know which one."),
 ]
 
 HARD_NEGATIVES = [
@@ -45,6 +47,8 @@ HARD_NEGATIVES = [
     ),
     ("crisis.ideation.death_wish", "I'm dying to know what the long-term studies will show."),
     ("crisis.ideation.end_it", "The nurse had to end it early because my blood pressure went up."),
+    ("crisis.ideation.broad", "My phone died halfway through the infusion so I just listened to the rain."),
+    ("crisis.plan.broad", "I'm finally going to do it: booked my first infusion for Monday!"),
 ]
 
 # Hard negatives the issue names explicitly.
