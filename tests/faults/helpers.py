@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Session
 
 from moderation.models import Comment, CommentStatus, Decision, DecisionSource
 from tests.helpers import wait_for
@@ -303,3 +304,41 @@ def timed() -> Iterator[list[float]]:
         yield box
     finally:
         box.append(time.perf_counter() - start)
+
+
+def create_pending(
+    sessions: Callable[[], Session],
+    n: int,
+    publish: Callable[[uuid.UUID], None] | None,
+    prefix: str = "comment",
+) -> list[uuid.UUID]:
+    """Store ``n`` pending comments through the service (as the API does) in one transaction;
+    ``publish`` runs after the commit for each one (``None``: published nowhere, as if the
+    broker had lost every message)."""
+    from moderation.review import service
+
+    def nowhere(_: uuid.UUID) -> None:
+        return None
+
+    ids: list[uuid.UUID] = []
+    with sessions() as session, session.begin():
+        article = service.get_article(session=session, slug="ketamine-infusion-therapy")
+        for i in range(n):
+            comment, _ = service.create_comment(
+                session=session,
+                article=article,
+                new=service.NewComment(body=f"{prefix} {i}: thanks, this helped", author_name=f"r{i}"),
+                publish=publish or nowhere,
+            )
+            ids.append(comment.id)
+    return ids
+
+
+def pipeline_decisions(engine: sa.Engine, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa_select(Decision.comment_id, func.count())
+            .where(Decision.comment_id.in_(list(ids)), Decision.source == DecisionSource.PIPELINE)
+            .group_by(Decision.comment_id)
+        ).all()
+    return {row[0]: int(row[1]) for row in rows}
