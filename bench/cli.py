@@ -65,8 +65,8 @@ def _e2e(
     stamp = time.strftime("%Y%m%dT%H%M%S")
     opts = e2e.Options(
         fixed_rate=fixed_rate,
-        fixed_seconds=fixed_seconds if fixed_seconds is not None else (30.0 if full else 10.0),
-        saturation_seconds=saturation_seconds if saturation_seconds is not None else (60.0 if full else 20.0),
+        fixed_seconds=fixed_seconds if fixed_seconds is not None else (30.0 if full else 8.0),
+        saturation_seconds=saturation_seconds if saturation_seconds is not None else (60.0 if full else 15.0),
         clients=clients,
         connections=connections,
         log_level=log_level,

@@ -93,7 +93,7 @@ class Options:
     saturation_seconds: float = 20.0
     clients: int = 2
     connections: int = 24
-    drain_timeout: float = 60.0
+    drain_timeout: float = 30.0
     noop_tasks: int = 8000
     log_level: str = "INFO"
     profile: bool = False
