@@ -1,14 +1,20 @@
 """Prometheus metrics, collected from every process (API and Celery workers).
 
 prometheus-client runs in multiprocess mode: each process writes its counters to mmap files
-in ``settings.resolved_metrics_dir`` (``PROMETHEUS_MULTIPROC_DIR``), and ``/metrics`` on the
-API sums the files of all processes on this machine (:func:`render`). A decision counted by
-a worker therefore shows up on the API's ``/metrics``. On several hosts, each worker host
-serves its own files with ``moderation metrics serve --port``.
+in ``<settings.resolved_metrics_dir>/<hostname>/`` (``PROMETHEUS_MULTIPROC_DIR``), and
+``/metrics`` on the API sums the files of every process and every host directory under the
+base (:func:`render`). A decision counted by a worker therefore shows up on the API's
+``/metrics``: on one machine (``moderation serve``, or ``api`` + ``worker``), and across
+containers that share the data volume (one subdirectory per container hostname, so process
+ids from different PID namespaces never collide). Hosts that share no volume serve their
+own files with ``moderation metrics serve --port``.
 
-The first process to use a metric sets the directory up (:func:`configure`): it creates it
-and deletes the files of processes that are no longer running, so counters restart from
-zero after a restart of everything, as Prometheus expects of counters.
+The first process to use a metric creates its directory (:func:`configure`). Files of
+processes that have exited are kept, so a counter never goes down while the deployment runs
+(a recycled worker process or a restarted API does not make totals drop); a new process that
+reuses an old pid continues that file's counts. :func:`reset` empties the directory; it is
+meant for the start of everything (``moderation serve``, or ``moderation metrics reset``
+while the services are stopped), when Prometheus sees an ordinary counter reset.
 
 Other engineers record through the helpers: :func:`record_moderator_action`,
 :func:`record_job_run`; the pipeline and the API use :func:`record_received`,
@@ -20,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +38,6 @@ if TYPE_CHECKING:
     from prometheus_client import Counter, Histogram
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
-_PID_FILE = re.compile(r"_(\d+)\.db$")
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 86400.0)
 
 
@@ -86,7 +92,7 @@ def configure(settings: Settings | None = None) -> Path:
     if "dir" in _state:
         directory: Path = _state["dir"]
         return directory
-    directory = (settings or get_settings()).resolved_metrics_dir
+    directory = host_dir((settings or get_settings()).resolved_metrics_dir)
     directory.mkdir(parents=True, exist_ok=True)
     # Written, not read, here: prometheus-client reads the variable (settings stays the reader).
     os.environ[ENV] = str(directory)
@@ -96,31 +102,24 @@ def configure(settings: Settings | None = None) -> Path:
         # prometheus_client was imported before the variable was set: switch it now,
         # before any metric exists.
         values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
-    remove_dead_files(directory)
     _state["dir"] = directory
     return directory
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_dead_files(directory: Path) -> int:
-    """Delete the metric files of processes that have exited (their pid is in the name)."""
+def reset(settings: Settings | None = None) -> int:
+    """Delete this host's metric files (call only while no process of this host writes them)."""
+    directory = host_dir((settings or get_settings()).resolved_metrics_dir)
     removed = 0
     for path in directory.glob("*.db"):
-        match = _PID_FILE.search(path.name)
-        if match and not _pid_alive(int(match.group(1))):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-                removed += 1
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed += 1
     return removed
+
+
+def host_dir(base: Path) -> Path:
+    """This host's subdirectory: process ids are only unique within one host (or container)."""
+    return base / (re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname()) or "host")
 
 
 def _metrics() -> _Metrics:
@@ -191,8 +190,8 @@ def counting_publish(publish: Callable[[Any], None]) -> Callable[[Any], None]:
 QueueProbe = Callable[[], Iterator[tuple[str, dict[str, str], float]]]
 
 
-def render(directory: Path, probes: Iterable[QueueProbe] = ()) -> tuple[bytes, str]:
-    """Every process's metrics from ``directory`` plus gauges read now (queue depth)."""
+def render(base: Path, probes: Iterable[QueueProbe] = ()) -> tuple[bytes, str]:
+    """Every process's metrics from every host directory under ``base``, plus gauges read now."""
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
     from prometheus_client.core import GaugeMetricFamily
     from prometheus_client.multiprocess import MultiProcessCollector
@@ -211,9 +210,13 @@ def render(directory: Path, probes: Iterable[QueueProbe] = ()) -> tuple[bytes, s
                     family.add_metric([labels[k] for k in sorted(labels)], value)
             yield from families.values()
 
-    directory.mkdir(parents=True, exist_ok=True)
+    class _Files(Collector):
+        def collect(self) -> Iterator[Any]:
+            files = [str(p) for p in sorted(base.glob("*/*.db"))]
+            yield from MultiProcessCollector.merge(files, accumulate=True)  # type: ignore[no-untyped-call]
+
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]
+    registry.register(_Files())
     registry.register(_Probes())
     return generate_latest(registry), CONTENT_TYPE_LATEST
 

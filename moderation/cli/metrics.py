@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 import typer
@@ -23,13 +22,34 @@ def serve(
     Run one on each worker host that has no API process; on a host with the API, its
     /metrics already includes them.
     """
-    from prometheus_client import CollectorRegistry, start_http_server
-    from prometheus_client.multiprocess import MultiProcessCollector
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    directory = metrics.configure(get_settings())
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]
-    start_http_server(port, addr=host, registry=registry)
-    typer.echo(f"serving {directory} on http://{host}:{port}/metrics")
-    while True:
-        time.sleep(3600)
+    settings = get_settings()
+    metrics.configure(settings)
+    base = settings.resolved_metrics_dir
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.split("?")[0] != "/metrics":
+                self.send_error(404)
+                return
+            body, content_type = metrics.render(base)
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    typer.echo(f"serving the metrics under {base} on http://{host}:{port}/metrics")
+    server.serve_forever()
+
+
+@app.command("reset")
+def reset() -> None:
+    """Delete this host's metric files; run it while the API and workers of this host are stopped."""
+    removed = metrics.reset(get_settings())
+    typer.echo(f"removed {removed} metric files")

@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 import logging
 import re
+import subprocess
+import sys
 
+import httpx
 from fastapi.testclient import TestClient
 
 from moderation.api.app import create_app
 from moderation.logs import JsonFormatter
-from tests.helpers import running_worker, wait_for
+from tests.helpers import REPO, running_worker, stop_process, wait_for
+from tests.serving import free_port
 from workers.app import make_celery
 
 URL = "/api/v1/articles/ketamine-infusion-therapy/comments"
@@ -56,7 +60,7 @@ def test_metrics_include_worker_side_decisions(backend, tmp_path):
             text = client.get("/metrics").text
 
     # These counters were written by the worker's child processes, not by this process.
-    worker_files = [p.name for p in metrics_dir.glob("*.db")]
+    worker_files = [p.name for p in metrics_dir.glob("*/*.db")]
     assert worker_files, "the worker wrote no metric files"
     assert (
         sample(
@@ -83,6 +87,30 @@ def test_metrics_include_worker_side_decisions(backend, tmp_path):
     assert sample(text, "moderation_decision_latency_seconds_count") == 4
     assert sample(text, "moderation_comments_pending", priority="normal") == 0.0
     assert sample(text, "moderation_queue_length", queue="moderation") == 0.0
+
+    # A worker host without an API serves the same files itself.
+    port = free_port()
+    exporter = subprocess.Popen(
+        [sys.executable, "-m", "moderation", "metrics", "serve", "--port", str(port), "--host", "127.0.0.1"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        scraped = wait_for(lambda: _scrape(f"http://127.0.0.1:{port}/metrics"), timeout=30, what="exporter")
+    finally:
+        stop_process(exporter)
+    labels = {"source": "pipeline", "decision": "approved", "category": "none"}
+    assert sample(scraped, "moderation_comments_decided_total", **labels) == 2
+
+
+def _scrape(url: str) -> str | None:
+    try:
+        return httpx.get(url, timeout=2).text
+    except httpx.HTTPError:
+        return None
 
 
 def test_one_comment_can_be_followed_through_the_logs(backend, tmp_path, caplog):
