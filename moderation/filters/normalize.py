@@ -44,8 +44,13 @@ _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
 )
 _LEET_RUN_RE = re.compile(r"[013457@$!|]+")
-# Three or more single letters separated by one separator: "k i l l", "k.i.l.l", "f-u-c-k".
-_SPACED_RE = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ .\-_*+]){2,}[^\W\d_](?![^\W\d_])")
+# Three or more single letters separated by one and the same separator: "k i l l",
+# "k.i.l.l", "f-u-c-k". A letter after an apostrophe ("don't") never starts a run.
+_SPACED_RE = re.compile(r"(?<![\w'’])[^\W\d_]([ .\-_*+])(?:[^\W\d_]\1)+[^\W\d_](?![\w'’])")
+# "I" and "a" are words: "I w a n t" is "i want", "a d o c t o r" is "a doctor". A run spaced
+# with blanks is joined whole only when it spells one of these stems ("a s s", "i d i o t").
+_WORD_LETTERS = ("i", "a")
+_JOINED_STEMS = ("ass", "arse", "anal", "anti", "idiot", "imbecil", "incel", "insane", "asinine")
 # A necessary condition for _SPACED_RE that starts with a character set, which the regex
 # engine scans for quickly; the full pattern runs only when this finds something.
 _SPACED_PRE_RE = re.compile(r"[ .\-_*+][^\W\d_][ .\-_*+][^\W\d_](?![^\W\d_])")
@@ -96,6 +101,8 @@ def _leet(view: View) -> View:
         left, right = before.isalpha(), after.isalpha()
         if not (left or right):
             continue  # a bare number or symbol: "50 pills", "$ 5"
+        if not right and m.group().strip("!|") == "":
+            continue  # punctuation closing a word: "idiot!", "stop!!"
         if not left and b - a > 1 and m.group().isdigit():
             continue  # a number with a unit: "50mg", "10x"
         if chars is None:
@@ -129,7 +136,16 @@ def _fold(view: View) -> View:
     stretch: dict[int, int] = {}
     if _SPACED_PRE_RE.search(s):
         for m in _SPACED_RE.finditer(s):
-            drop.update(range(m.start() + 1, m.end(), 2))
+            start = m.start()
+            letters = m.group()[::2]
+            if (
+                m.group(1) == " "
+                and letters[0] in _WORD_LETTERS
+                and len(letters) > 3
+                and not letters.startswith(_JOINED_STEMS)
+            ):
+                start += 2  # keep "i " / "a " as a word of its own
+            drop.update(range(start + 1, m.end(), 2))
     for m in (_RUN_ASCII_RE if s.isascii() else _RUN_RE).finditer(s):
         drop.update(range(m.start() + 2, m.end()))
         stretch[m.start() + 1] = m.end() - 1  # "soooo" -> "soo", the last o spans "ooo"

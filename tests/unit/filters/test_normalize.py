@@ -170,3 +170,23 @@ def test_adversarial_input_is_fast(text):
         normalize(text)
         timings.append(time.process_time() - started)
     assert min(timings) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("I w a n t to die", "i want to die"),  # "I" stays a word
+        ("see a d o c t o r", "see a doctor"),
+        ("don't w.a.n.t this", "don't want this"),  # the t of don't starts no run
+        ("you i d i o t", "you idiot"),  # a stem spelled out is joined whole
+        ("a s s h o l e", "asshole"),
+        ("a-n-t-i-d-e-p", "antidep"),  # hyphens are deliberate: joined whole
+        ("k.i.l.l me", "kill me"),
+        ("k i l.l", "kil.l"),  # one separator per run: the dot ends it
+        ("you idiot!", "you idiot!"),  # a closing "!" is punctuation, not an i
+        ("stop!!", "stop!!"),
+        ("sh!t", "shit"),
+    ],
+)
+def test_spacing_and_word_punctuation(raw, folded):
+    assert normalize(raw).folded.text == folded
