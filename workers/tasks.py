@@ -32,7 +32,9 @@ def _behaviour_store() -> BehaviourStore:
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError, DBAPIError),
     retry_backoff=True,
-    retry_backoff_max=60,
+    # A retry waits as an unacknowledged ETA message in the worker: past the visibility
+    # timeout Redis would hand it to a second worker too (tests/faults/test_delivery_config.py).
+    retry_backoff_max=min(60, get_settings().visibility_timeout // 2),
     max_retries=12,
     ignore_result=True,
 )

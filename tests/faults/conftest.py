@@ -24,6 +24,12 @@ TASK_TIME_LIMIT = 6
 # requeue-stuck republishes what has waited this long; far above a healthy queue's wait in
 # production (600 s), a few seconds here. Attempts are generous so that a comment merely
 # waiting in a slow queue is never given up on (a test asserts gave_up == 0).
+PREFETCH = 1  # prefetch x time limit must stay below the visibility timeout too
+FAULT_TIMEOUTS: dict[str, object] = {
+    "visibility_timeout": VISIBILITY_TIMEOUT,
+    "task_time_limit": TASK_TIME_LIMIT,
+    "worker_prefetch_multiplier": PREFETCH,
+}
 REQUEUE_AFTER = 3
 REQUEUE_MAX_ATTEMPTS = 20
 
@@ -68,6 +74,7 @@ def fault_env(broker_url: str, database_url: str) -> dict[str, str]:
         "MODERATION_DATABASE_URL": database_url,
         "MODERATION_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "MODERATION_TASK_TIME_LIMIT": str(TASK_TIME_LIMIT),
+        "MODERATION_WORKER_PREFETCH_MULTIPLIER": str(PREFETCH),
         "MODERATION_JOBS_REQUEUE_AFTER": str(REQUEUE_AFTER),
         "MODERATION_JOBS_REQUEUE_MAX_ATTEMPTS": str(REQUEUE_MAX_ATTEMPTS),
         "MODERATION_RATE_LIMIT_PER_IP": "0",
@@ -78,8 +85,7 @@ def fault_env(broker_url: str, database_url: str) -> dict[str, str]:
 def fault_settings(backend: Backend, broker_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "broker_url": broker_url,
-        "visibility_timeout": VISIBILITY_TIMEOUT,
-        "task_time_limit": TASK_TIME_LIMIT,
+        **FAULT_TIMEOUTS,
         "jobs_requeue_after": REQUEUE_AFTER,
         "jobs_requeue_max_attempts": REQUEUE_MAX_ATTEMPTS,
     }
