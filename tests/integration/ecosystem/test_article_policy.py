@@ -6,6 +6,7 @@ import subprocess
 import sys
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -128,7 +129,7 @@ def test_decisions_record_the_policy_version_used(admin_client, backend):
         assert session.get_one(Comment, comment_id).status is CommentStatus.FLAGGED
 
 
-def run_cli(backend, *args):
+def run_cli(backend: Any, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "moderation", "articles", *args],
         env=backend.env(),

@@ -103,6 +103,7 @@ def test_metrics_include_worker_side_decisions(backend, tmp_path):
     finally:
         stop_process(exporter)
     labels = {"source": "pipeline", "decision": "approved", "category": "none"}
+    assert scraped is not None
     assert sample(scraped, "moderation_comments_decided_total", **labels) == 2
 
 
