@@ -19,11 +19,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, delete, exists, select, text
+from sqlalchemy import ColumnElement, String, and_, cast, delete, exists, or_, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
-from moderation.db import make_engine
+from moderation.db import make_engine, utcnow
 from moderation.jobs.base import JobResult, lock_rows, progress
 from moderation.jobs.models import JobRun, PurgedComment
 from moderation.models import Comment, CommentStatus, Decision
@@ -154,11 +154,17 @@ def _purge_job_runs(
     sessions: sessionmaker[Session], now: datetime, dry_run: bool, settings: Settings, result: JobResult
 ) -> None:
     cutoff = now - timedelta(days=settings.jobs_run_retention_days)
+    # Unfinished rows are runs in progress (this one, at least) unless older than any run
+    # can last (wall clock): those crashed and go like the others.
+    crashed = utcnow() - timedelta(seconds=settings.jobs_time_limit + 60)
     for _batch in range(settings.jobs_max_batches):
         with sessions() as session, session.begin():
             ids = session.scalars(
                 select(JobRun.id)
-                .where(JobRun.started_at < cutoff, JobRun.finished_at.is_not(None))
+                .where(
+                    JobRun.started_at < cutoff,
+                    or_(JobRun.finished_at.is_not(None), JobRun.started_at < crashed),
+                )
                 .limit(settings.jobs_batch_size)
             ).all()
             if dry_run:

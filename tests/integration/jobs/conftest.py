@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from moderation.db import utcnow
 from moderation.migrate import DEFAULT_ARTICLE_SLUG
@@ -20,7 +20,7 @@ LATER = timedelta(days=400)
 
 
 @pytest.fixture
-def sessions(backend) -> sessionmaker:
+def sessions(backend) -> sessionmaker[Session]:
     return sessionmaker(bind=backend.engine, expire_on_commit=False)
 
 
@@ -31,7 +31,7 @@ def t0() -> datetime:
 
 def article_id(backend) -> int:
     with backend.session() as session:
-        return session.scalar(select(Article.id).where(Article.slug == DEFAULT_ARTICLE_SLUG))
+        return int(session.scalars(select(Article.id).where(Article.slug == DEFAULT_ARTICLE_SLUG)).one())
 
 
 def add_comments(
@@ -79,7 +79,7 @@ def add_comments(
     return ids
 
 
-def snapshot(backend) -> list[tuple]:
+def snapshot(backend) -> list[tuple[Any, ...]]:
     """Every comment's mutable state, for "same end state" comparisons."""
     with backend.session() as session:
         rows = session.execute(

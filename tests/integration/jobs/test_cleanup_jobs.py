@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from kombu import Connection
+from kombu import Connection  # type: ignore[attr-defined]
 from sqlalchemy import func, select
 
 from moderation.accounts.models import Moderator, Role
@@ -29,7 +29,7 @@ def run(name, backend, sessions, now, **kwargs: Any):
 # --- escalate --------------------------------------------------------------------------------
 
 
-def priorities(backend):
+def priorities(backend) -> dict[Any, Priority]:
     with backend.session() as session:
         return dict(session.execute(select(Comment.id, Comment.priority)).all())
 
@@ -193,17 +193,19 @@ def test_purge_dry_run_changes_nothing(backend, sessions, t0):
 def test_purge_removes_old_job_runs(backend, sessions, t0):
     run("anonymise", backend, sessions, t0)
     run("anonymise", backend, sessions, t0)
+    with backend.session() as session, session.begin():  # a run whose worker died long ago
+        session.add(JobRun(name="escalate", started_at=t0 - timedelta(hours=1), counts={}))
     with backend.session() as session:
-        assert session.scalar(select(func.count()).select_from(JobRun)) == 2
+        assert session.scalar(select(func.count()).select_from(JobRun)) == 3
     result = run("purge", backend, sessions, t0 + LATER)
-    assert result.counts["deleted_job_runs"] == 2
+    assert result.counts["deleted_job_runs"] == 3
     with backend.session() as session:
         assert session.scalars(select(JobRun.name)).all() == ["purge"]  # only this run is left
 
 
 def test_purge_deletes_consumed_messages_of_the_embedded_broker(sqlite_backend, tmp_path, t0):
     broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
-    with Connection(broker) as conn:
+    with Connection(broker) as conn:  # type: ignore[no-untyped-call]
         queue = conn.SimpleQueue("moderation")
         for i in range(5):
             queue.put({"n": i})
@@ -218,7 +220,7 @@ def test_purge_deletes_consumed_messages_of_the_embedded_broker(sqlite_backend, 
     assert dry.counts["would_delete_broker_messages"] == 3
     result = run_job("purge", sessions=sessions, settings=settings, now=t0)[1]
     assert result.counts["deleted_broker_messages"] == 3
-    with Connection(broker) as conn:
+    with Connection(broker) as conn:  # type: ignore[no-untyped-call]
         queue = conn.SimpleQueue("moderation")
         left = [queue.get(timeout=5).payload["n"] for _ in range(2)]
         queue.close()
@@ -228,7 +230,7 @@ def test_purge_deletes_consumed_messages_of_the_embedded_broker(sqlite_backend, 
 # --- anonymise -------------------------------------------------------------------------------
 
 
-def pii(backend):
+def pii(backend) -> dict[Any, tuple[Any, ...]]:
     with backend.session() as session:
         rows = session.execute(
             select(Comment.id, Comment.author_email, Comment.client_ip, Comment.user_agent, Comment.body)
@@ -237,7 +239,11 @@ def pii(backend):
 
 
 def test_anonymise_hashes_old_pii_once(backend, sessions, t0):
-    fields = {"author_email": "sam@example.org", "client_ip": "203.0.113.7", "user_agent": "Firefox/130"}
+    fields: dict[str, Any] = {
+        "author_email": "sam@example.org",
+        "client_ip": "203.0.113.7",
+        "user_agent": "Firefox/130",
+    }
     old = add_comments(backend, 3, status=CommentStatus.APPROVED, **fields)
     partial = add_comments(backend, 1, author_email=None, client_ip="198.51.100.1")
     recent = add_comments(backend, 1, when=t0 + LATER, **fields)

@@ -62,7 +62,7 @@ def total(results: list[dict[str, int]], key: str) -> int:
 
 @pytest.fixture(params=[True, False], ids=["locked", "row-level"])
 def use_lock(request) -> bool:
-    return request.param
+    return bool(request.param)
 
 
 def test_requeue_stuck(backend, sessions, t0, use_lock):
