@@ -29,6 +29,7 @@ import re
 import socket
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -225,3 +226,30 @@ _GAUGE_HELP = {
     "moderation_comments_pending": "Comments waiting for a decision, by priority (read from the database).",
     "moderation_queue_length": "Messages waiting in the broker queue (Redis only).",
 }
+
+
+def exporter(settings: Settings, host: str, port: int) -> ThreadingHTTPServer:
+    """An HTTP server answering ``GET /metrics`` with this host's files (not started).
+
+    ``moderation metrics serve`` runs it in the foreground; a worker command can run it in a
+    daemon thread: ``threading.Thread(target=exporter(...).serve_forever, daemon=True).start()``.
+    """
+    configure(settings)
+    base = settings.resolved_metrics_dir
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.split("?")[0] != "/metrics":
+                self.send_error(404)
+                return
+            body, content_type = render(base)
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return ThreadingHTTPServer((host, port), Handler)

@@ -22,29 +22,9 @@ def serve(
     Run one on each worker host that has no API process; on a host with the API, its
     /metrics already includes them.
     """
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     settings = get_settings()
-    metrics.configure(settings)
-    base = settings.resolved_metrics_dir
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path.split("?")[0] != "/metrics":
-                self.send_error(404)
-                return
-            body, content_type = metrics.render(base)
-            self.send_response(200)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer((host, port), Handler)
-    typer.echo(f"serving the metrics under {base} on http://{host}:{port}/metrics")
+    server = metrics.exporter(settings, host, port)
+    typer.echo(f"serving the metrics under {settings.resolved_metrics_dir} on http://{host}:{port}/metrics")
     server.serve_forever()
 
 

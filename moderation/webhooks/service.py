@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from moderation.db import enqueue_after_commit, utcnow
@@ -29,6 +29,7 @@ EVENTS = (
     "comment.rejected",
     "comment.moderated",
 )
+KEEP_DELIVERIES = 200  # delivery log rows kept per endpoint
 # send(endpoint_id, event, event_id, body) publishes one delivery task.
 Send = Callable[[int, str, str, str], None]
 
@@ -206,4 +207,22 @@ def record_delivery(
     )
     session.add(delivery)
     session.flush()
+    _prune(session, endpoint_id)
     return delivery
+
+
+def _prune(session: Session, endpoint_id: int) -> None:
+    """Keep the log bounded: only the last :data:`KEEP_DELIVERIES` attempts per endpoint."""
+    cutoff = session.scalar(
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.endpoint_id == endpoint_id)
+        .order_by(WebhookDelivery.id.desc())
+        .offset(KEEP_DELIVERIES)
+        .limit(1)
+    )
+    if cutoff is not None:
+        session.execute(
+            delete(WebhookDelivery).where(
+                WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.id <= cutoff
+            )
+        )

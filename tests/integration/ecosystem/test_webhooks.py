@@ -157,3 +157,26 @@ def test_moderator_events_are_emitted_after_commit_only(backend, receiver, tmp_p
 def test_unknown_event_is_refused(backend):
     with backend.session() as session, pytest.raises(service.UnknownEventError):
         service.add_endpoint(session=session, url="http://127.0.0.1:1/x", events=["comment.deleted"])
+
+
+def test_delivery_log_keeps_the_last_attempts_per_endpoint(backend, monkeypatch):
+    monkeypatch.setattr(service, "KEEP_DELIVERIES", 3)
+    with backend.session() as session, session.begin():
+        a = service.add_endpoint(session=session, url="http://127.0.0.1:1/a").id
+        b = service.add_endpoint(session=session, url="http://127.0.0.1:1/b").id
+        for attempt in range(1, 6):
+            for endpoint_id in (a, b):
+                service.record_delivery(
+                    session=session,
+                    endpoint_id=endpoint_id,
+                    event="comment.approved",
+                    event_id="evt_1",
+                    attempt=attempt,
+                    status_code=500,
+                    error="HTTP 500",
+                    duration_ms=1,
+                )
+    with backend.session() as session:
+        for endpoint_id in (a, b):
+            log = service.recent_deliveries(session=session, endpoint_id=endpoint_id)
+            assert [d.attempt for d in log] == [5, 4, 3]
