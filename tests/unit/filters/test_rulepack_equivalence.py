@@ -1,0 +1,306 @@
+"""Differential test: the rule-pack engine gives exactly the frozen reasons on ~5,000 texts.
+
+The medical and crisis checks are run over every text of ``tests/data/comments.jsonl``
+plus a few thousand deterministic variants (obfuscated, re-punctuated, negated, spliced,
+trigger-word soup, long run-on comments), and every reason's (code, rule_id, span) is
+compared with ``tests/data/rulepack_expected.json``. That file was written by the engine
+as it was before the speed work (commit 3d7f76f), so any optimisation of
+``moderation/filters/rulepack.py`` or the loader must reproduce it exactly.
+
+The frozen file also records digests of the inputs, the rule-pack YAML and the
+normaliser's output. When a rule pack or ``normalize()`` changes on purpose, the reasons
+may legitimately change: regenerate the file with
+
+    python3 tests/unit/filters/test_rulepack_equivalence.py --write
+
+and review the diff of ``tests/data/rulepack_expected.json`` (every changed line is a
+changed decision) before committing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sys
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moderation.filters.normalize import normalize
+from moderation.filters.types import CommentInput
+from moderation.rules import load_crisis_check, load_medical_check
+
+ROOT = Path(__file__).resolve().parents[3]
+CORPUS = ROOT / "tests" / "data" / "comments.jsonl"
+EXPECTED = ROOT / "tests" / "data" / "rulepack_expected.json"
+PACKS = ("medical", "crisis")
+FORMAT = 2
+
+# Words and phrases both packs react to, plus the words their exceptions look for. Kept
+# here rather than read from the YAML so that a rule change leaves the inputs unchanged
+# and the regenerated diff shows only changed decisions.
+TRIGGERS = (
+    "ketamine", "ket", "k", "special k", "spravato", "esketamine", "infusion", "infusions", "session",
+    "mg", "50mg", "100 mg", "0.5 mg/kg", "2 ml", "a gram", "snort", "snorting", "a bump", "lines of k",
+    "inject it", "im shot", "at home", "alone", "by myself", "on my own", "without a doctor",
+    "no prescription", "without a prescription", "over the counter", "buy", "bought", "order",
+    "online", "dark web", "from a vet", "my dealer", "a friend who works at a hospital", "dm me",
+    "hit me up", "stop taking", "quit", "your meds", "antidepressants", "lithium", "ssri", "cold turkey",
+    "throw away your pills", "instead of", "replace", "mix", "mixing", "with alcohol", "with xanax",
+    "benzos", "beers", "weed", "mdma", "is safe", "totally fine", "no side effects", "not addictive",
+    "harmless", "pregnant", "pregnancy", "kids", "heart disease", "drive", "drove home", "right after",
+    "cure", "cures", "cured", "permanently", "forever", "100%", "guaranteed", "miracle", "cancer",
+    "doctors", "psychiatrist", "big pharma", "are useless", "don't trust", "who needs", "therapy",
+    "kill myself", "kms", "end my life", "end it all", "suicide", "suicidal", "want to die",
+    "wanna die", "better off dead", "not wake up", "no reason to live", "hopeless", "burden",
+    "i'm done", "goodbye", "goodbye everyone", "my last post", "won't be around much longer",
+    "sorry for everything", "pills", "saving up my pills", "a rope", "the bridge", "off the roof",
+    "jump", "cut myself", "cutting", "self harm", "urges", "razor", "blade", "fresh cuts",
+    "how much", "how many", "lethal dose", "would kill me", "enough to die", "overdose", "od",
+    "dead", "die", "dying", "alive", "gone", "not exist", "methods", "do it", "everything ready",
+)  # fmt: skip
+FUNCTION_WORDS = (
+    "i", "i'm", "im", "i've", "my", "me", "you", "your", "it", "the", "a", "and", "but", "so", "to",
+    "not", "never", "don't", "dont", "no", "was", "is", "now", "better", "years ago", "used to",
+    "if you", "my friend", "my brother", "they", "people", "the article", "study", "clinic",
+    "my doctor", "prescribed", "monitored", "again", "tonight", "right now", "lol", "please",
+    "dangerous", "careful", "someone said", "hope", "wonder", "is it", "can you", "?", ".", ",", "!",
+)  # fmt: skip
+SEPARATORS = (". ", ", ", " ", "! ", "? ", "\n", " - ", "... ", "; ", " but ", " and ", " (", ") ")
+HOMOGLYPHS = {"a": "\u0430", "e": "\u0435", "o": "\u043e", "c": "\u0441", "p": "\u0440", "i": "\u0456"}
+LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
+
+
+def _corpus() -> list[str]:
+    with CORPUS.open(encoding="utf-8") as fh:
+        return [json.loads(line)["text"] for line in fh if line.strip()]
+
+
+def _pick_word(rng: random.Random, words: list[str]) -> int | None:
+    candidates = [i for i, w in enumerate(words) if sum(c.isalpha() for c in w) >= 3]
+    return rng.choice(candidates) if candidates else None
+
+
+def _obfuscate_word(rng: random.Random, word: str) -> str:
+    kind = rng.randrange(6)
+    if kind == 0:
+        return rng.choice((" ", ".", "-", "*")).join(word)
+    if kind == 1:
+        return "".join(LEET.get(c, c) if rng.random() < 0.5 else c for c in word)
+    if kind == 2:
+        return "\u200b".join(word)
+    if kind == 3:
+        return "".join(HOMOGLYPHS.get(c, c) if rng.random() < 0.5 else c for c in word)
+    if kind == 4:
+        i = rng.randrange(len(word))
+        return word[:i] + word[i] * rng.randint(3, 6) + word[i + 1 :]
+    return word.upper()
+
+
+def _perturb(rng: random.Random, text: str) -> str:
+    """One to three random edits that keep the text plausible."""
+    for _ in range(rng.randint(1, 3)):
+        kind = rng.randrange(12)
+        words = text.split(" ")
+        if kind == 0:
+            text = text.upper() if rng.random() < 0.5 else text.lower()
+        elif kind == 1:
+            text = text.replace("'", "\u2019")
+        elif kind == 2:
+            text = "".join(c for c in text if c.isalnum() or c.isspace() or c == "'")
+        elif kind == 3:
+            text = text.replace(".", rng.choice(("!", "?", "\n", "!!", " -", ",", "...")))
+        elif kind == 4:
+            i = _pick_word(rng, words)
+            if i is not None:
+                words[i] = _obfuscate_word(rng, words[i])
+                text = " ".join(words)
+        elif kind == 5 and len(words) > 2:
+            del words[rng.randrange(len(words))]
+            text = " ".join(words)
+        elif kind == 6:
+            words.insert(rng.randrange(len(words) + 1), rng.choice(("not", "don't", "never", "no", "isn't")))
+            text = " ".join(words)
+        elif kind == 7:
+            text = rng.choice(FUNCTION_WORDS) + " " + text
+        elif kind == 8:
+            text = text.rstrip(".!") + rng.choice(("?", "!", " lol", " tbh", "...", " \U0001f62d", ""))
+        elif kind == 9 and len(words) > 3:
+            i = rng.randrange(len(words) - 1)
+            words[i], words[i + 1] = words[i + 1], words[i]
+            text = " ".join(words)
+        elif kind == 10:
+            words.insert(rng.randrange(len(words) + 1), rng.choice(TRIGGERS))
+            text = " ".join(words)
+        else:
+            cut = rng.randrange(len(text) + 1)
+            text = text[:cut] if rng.random() < 0.5 else text[cut:]
+    return text
+
+
+def _soup(rng: random.Random, n_words: int) -> str:
+    parts = []
+    for _ in range(n_words):
+        pool = TRIGGERS if rng.random() < 0.45 else FUNCTION_WORDS
+        parts.append(rng.choice(pool))
+        parts.append(rng.choice(SEPARATORS) if rng.random() < 0.2 else " ")
+    return "".join(parts).strip()
+
+
+def _sentences(text: str) -> list[str]:
+    out, start = [], 0
+    for i, c in enumerate(text):
+        if c in ".!?\n":
+            out.append(text[start : i + 1].strip())
+            start = i + 1
+    out.append(text[start:].strip())
+    return [s for s in out if s]
+
+
+@cache
+def inputs() -> tuple[str, ...]:
+    """The corpus, then ~4,400 generated texts (deterministic: fixed seed)."""
+    corpus = _corpus()
+    rng = random.Random(20261101)
+    texts = list(corpus)
+    for text in corpus:  # three variants of every real comment
+        texts.extend(_perturb(rng, text) for _ in range(3))
+    sentences = [s for t in corpus for s in _sentences(t)]
+    for _ in range(900):  # sentences of different comments spliced together
+        k = rng.randint(2, 5)
+        joined = "".join(rng.choice(sentences) + rng.choice(SEPARATORS) for _ in range(k))
+        texts.append(joined.strip())
+    for _ in range(1400):  # trigger-word soup: many matches, most of them excused
+        texts.append(_soup(rng, rng.randint(4, 45)))
+    for _ in range(40):  # long run-on comments: windows, attempt limits
+        target = rng.choice((1000, 2500, 5000))
+        parts: list[str] = []
+        while sum(map(len, parts)) < target:
+            parts.append(rng.choice(corpus) if rng.random() < 0.6 else _soup(rng, 20))
+        texts.append(rng.choice((" ", " ", "\n", ", ")).join(parts)[:target])
+    for phrase in ("don't stop your meds, ", "I was suicidal years ago, now I'm better. ", "mix it with ",
+                   "not suicidal ", "no side effects for me, ", "is it safe to drive home after? ",
+                   "my friend wants to die. ", "50mg at the clinic. "):  # fmt: skip
+        texts.append((phrase * (5000 // len(phrase) + 1))[:5000])
+    return tuple(texts)
+
+
+def _digest(items: Any) -> str:
+    return hashlib.sha256(json.dumps(items, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _normalized_digest(texts: tuple[str, ...]) -> str:
+    h = hashlib.sha256()
+    for text in texts:
+        norm = normalize(text)
+        for view in (norm.text, norm.folded):
+            h.update(json.dumps([view.text, view.starts, view.ends], ensure_ascii=False).encode("utf-8"))
+    return h.hexdigest()
+
+
+def _pack_digests() -> dict[str, str]:
+    return {
+        name: hashlib.sha256(files("moderation.rules").joinpath(f"{name}.yaml").read_bytes()).hexdigest()
+        for name in PACKS
+    }
+
+
+def run_checks(texts: tuple[str, ...]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Index (as a string) -> ["rule_id start end", ...] for every text with a reason, and
+    rule_id -> code for every reason seen (a rule always gives the same code)."""
+    checks = (load_medical_check(), load_crisis_check())
+    out: dict[str, list[str]] = {}
+    codes: dict[str, str] = {}
+    for i, text in enumerate(texts):
+        norm = normalize(text)
+        comment = CommentInput(text=text)
+        reasons = []
+        for check in checks:
+            for r in check(comment, norm).reasons:
+                start, end = r.span or (-1, -1)
+                reasons.append(f"{r.rule_id} {start} {end}")
+                if codes.setdefault(r.rule_id, str(r.code)) != str(r.code):
+                    codes[r.rule_id] = "inconsistent"
+        if reasons:
+            out[str(i)] = reasons
+    return out, dict(sorted(codes.items()))
+
+
+def write_expected() -> None:
+    texts = inputs()
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "count": len(texts),
+        "inputs_sha256": _digest(list(texts)),
+        "normalized_sha256": _normalized_digest(texts),
+        "packs_sha256": _pack_digests(),
+    }
+    data["hits"], data["codes"] = run_checks(texts)
+    # One text per line, so a regenerated file diffs by decision.
+    head = {k: v for k, v in data.items() if k != "hits"}
+    lines = [json.dumps(head, separators=(",", ":"))[:-1] + ',"hits":{']
+    hits = data["hits"]
+    body = [f"{json.dumps(k)}:{json.dumps(v, separators=(',', ':'))}" for k, v in hits.items()]
+    lines.append(",\n".join(body))
+    lines.append("}}")
+    EXPECTED.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {EXPECTED}: {len(texts)} texts, {len(hits)} with reasons")
+
+
+@cache
+def expected() -> dict[str, Any]:
+    if not EXPECTED.exists():
+        pytest.fail(f"{EXPECTED} is missing: run python3 {Path(__file__).relative_to(ROOT)} --write")
+    data: dict[str, Any] = json.loads(EXPECTED.read_text(encoding="utf-8"))
+    return data
+
+
+def test_inputs_are_the_frozen_ones() -> None:
+    data = expected()
+    texts = inputs()
+    assert data["format"] == FORMAT
+    assert data["count"] == len(texts) > 4000
+    assert data["inputs_sha256"] == _digest(list(texts)), "the generator changed: regenerate and review"
+
+
+def test_rule_packs_and_normaliser_unchanged_since_freezing() -> None:
+    """A change here is not a bug, but the frozen reasons no longer prove anything."""
+    data = expected()
+    assert data["packs_sha256"] == _pack_digests(), "a rule pack changed: regenerate with --write and review"
+    assert data["normalized_sha256"] == _normalized_digest(inputs()), (
+        "normalize() output changed: regenerate with --write and review"
+    )
+
+
+def test_reasons_match_the_frozen_output() -> None:
+    texts = inputs()
+    want: dict[str, list[str]] = expected()["hits"]
+    got, codes = run_checks(texts)
+    assert codes == expected()["codes"]
+    diffs = [
+        f"#{key} {texts[int(key)][:80]!r}: expected {want.get(key)} got {got.get(key)}"
+        for key in sorted(set(want) | set(got), key=int)
+        if want.get(key) != got.get(key)
+    ]
+    assert not diffs, f"{len(diffs)} texts changed:\n" + "\n".join(diffs[:30])
+
+
+def test_frozen_output_is_not_trivial() -> None:
+    """The inputs exercise every rule and many excused matches, not just a few easy ones."""
+    hits = expected()["hits"]
+    fired = {reason.split()[0] for reasons in hits.values() for reason in reasons}
+    from moderation.rules import load_pack
+
+    all_rules = {r.id for name in PACKS for r in load_pack(name).rules}
+    assert fired == all_rules
+    assert 0.2 < len(hits) / expected()["count"] < 0.9
+
+
+if __name__ == "__main__":
+    if "--write" not in sys.argv:
+        sys.exit("usage: python3 tests/unit/filters/test_rulepack_equivalence.py --write")
+    write_expected()
