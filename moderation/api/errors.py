@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -86,6 +86,15 @@ async def _database_down(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _unstorable(_: Request, exc: Exception) -> JSONResponse:
+    # Input the database refuses whatever the retry (PostgreSQL: a NUL character; any backend:
+    # a lone surrogate from a "\\ud800" JSON escape). The client's fault: not a 503, not a 500.
+    log.info("unstorable input: %s", exc.__class__.__name__)
+    return error_response(
+        422, "The request contains characters that cannot be stored (NUL or invalid Unicode)."
+    )
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "Internal error; it has been logged.")
@@ -95,6 +104,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(NotFoundError, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(DataError, _unstorable)
+    app.add_exception_handler(UnicodeEncodeError, _unstorable)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(DBAPIError, _database_down)
     app.add_exception_handler(Exception, _unexpected)

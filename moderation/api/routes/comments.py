@@ -62,6 +62,7 @@ def submit_comment(
 ) -> CommentAccepted:
     """Stores the comment as ``pending`` and queues it. The same ``Idempotency-Key`` on the
     same article returns the first comment instead of storing a second one."""
+    _reject_unstorable(payload)
     _enforce_rate_limits(request, payload, settings)
     article = service.get_article(session=session, slug=slug)
     # Crisis language is checked at once, so the reader gets help before any moderator sees it.
@@ -93,6 +94,19 @@ def submit_comment(
         status_url=f"/api/v1/comments/{comment.id}",
         support=_support(settings) if urgent else None,
     )
+
+
+def _reject_unstorable(payload: CommentCreate) -> None:
+    """422 for text no backend should keep: NUL (PostgreSQL refuses it, SQLite would store it)
+    and lone surrogates from ``\\ud800``-style JSON escapes (not encodable as UTF-8)."""
+    for field in ("body", "author_name"):
+        value: str = getattr(payload, field)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise HTTPException(422, f"{field}: contains invalid Unicode (a lone surrogate)") from None
+        if "\x00" in value:
+            raise HTTPException(422, f"{field}: contains a NUL character")
 
 
 def _enforce_rate_limits(request: Request, payload: CommentCreate, settings: Settings) -> None:
