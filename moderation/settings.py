@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     jobs_anonymise_interval: int = Field(3600, ge=0, description="Seconds between anonymise runs.")
     jobs_pii_retention_days: int = Field(90, ge=1, description="Author email, IP, user agent hashed after.")
     jobs_retrain_hour: int = Field(3, ge=-1, le=23, description="UTC hour of the retrain; -1: not in beat.")
+    jobs_retrain_time_limit: int = Field(1800, ge=60, description="Hard time limit of the retrain task, s.")
 
     @field_validator("secret_key")
     @classmethod

@@ -10,7 +10,7 @@ import httpx
 
 from moderation.db import get_sessionmaker
 from moderation.jobs.notify import RetryableWebhookError, deliver, webhook_secret
-from moderation.jobs.registry import TASK_RUN_JOB
+from moderation.jobs.registry import TASK_RETRAIN, TASK_RUN_JOB
 from moderation.jobs.runner import run_job as run_job_service
 from moderation.queue import publisher
 from moderation.settings import get_settings
@@ -45,6 +45,21 @@ def run_job(name: str) -> None:
         publish=publisher(celery_app),
         notify=_notify,
     )
+
+
+@celery_app.task(
+    name=TASK_RETRAIN,
+    # Minutes of CPU: acknowledged on receipt (not late), so the broker never hands it to a
+    # second worker while it runs; a lost run is simply tomorrow's. The job lock still holds.
+    acks_late=False,
+    ignore_result=True,
+    time_limit=_settings.jobs_retrain_time_limit,
+    soft_time_limit=_settings.jobs_retrain_time_limit - 30,
+)
+def retrain_models() -> None:
+    """Rebuild the spam and abuse models (the ``retrain`` job). Triggered nightly by beat.
+    Must not replace a model that is worse on the held-out sets (the learning code checks)."""
+    run_job_service("retrain", sessions=get_sessionmaker(), settings=get_settings())
 
 
 @celery_app.task(

@@ -14,6 +14,7 @@ from moderation.jobs.base import JobContext, JobResult
 from moderation.settings import Settings
 
 TASK_RUN_JOB = "moderation.run_job"
+TASK_RETRAIN = "moderation.retrain_models"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,12 @@ class Job:
     run: Callable[[JobContext], JobResult]
     interval_setting: str | None = None  # a Settings field: seconds between runs, 0 = off
     daily_hour_setting: str | None = None  # a Settings field: UTC hour, -1 = off
+    # The Celery task beat sends; long jobs get their own (acked early, longer time limit).
+    task: str = TASK_RUN_JOB
+    time_limit_setting: str = "jobs_time_limit"
+
+    def time_limit(self, settings: Settings) -> int:
+        return int(getattr(settings, self.time_limit_setting))
 
     def schedule(self, settings: Settings) -> Any | None:
         """A Celery beat schedule (timedelta or crontab), or None if not scheduled."""
@@ -98,6 +105,8 @@ JOBS: dict[str, Job] = {
             "Rebuild the spam and abuse models with moderator labels; promote if not worse.",
             lambda c: retrain.retrain(sessions=c.sessions, now=c.now, dry_run=c.dry_run, settings=c.settings),
             daily_hour_setting="jobs_retrain_hour",
+            task=TASK_RETRAIN,
+            time_limit_setting="jobs_retrain_time_limit",
         ),
     )
 }
@@ -121,9 +130,9 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         every = job.schedule(settings)
         if every is not None:
             schedule[job.name] = {
-                "task": TASK_RUN_JOB,
+                "task": job.task,
                 "schedule": every,
-                "args": [job.name],
+                "args": [job.name] if job.task == TASK_RUN_JOB else [],
                 # A run that waited longer than its interval is superseded by the next one.
                 "options": {"expires": max(30, int(every.total_seconds()))}
                 if isinstance(every, timedelta)

@@ -25,7 +25,7 @@ log = logging.getLogger("moderation.jobs")
 @contextmanager
 def job_lock(settings: Settings, sessions: sessionmaker[Session], name: str) -> Iterator[bool]:
     # Longer than the task's hard time limit: a live run never loses its lock.
-    ttl = settings.jobs_time_limit + 60
+    ttl = get_job(name).time_limit(settings) + 60
     if settings.redis_url:
         client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
         try:

@@ -154,3 +154,25 @@ def test_crisis_webhook_is_signed_and_retried_by_a_real_worker(backend, sessions
     assert _Receiver.seen[1][2] - _Receiver.seen[0][2] > 0  # backoff between attempts
     with backend.session() as session:
         assert session.scalar(select(func.count()).select_from(JobRun)) == 1
+
+
+def test_beat_schedule_comes_from_settings():
+    from moderation.jobs.registry import TASK_RETRAIN, TASK_RUN_JOB, beat_schedule
+    from moderation.settings import Settings
+
+    defaults = beat_schedule(Settings())
+    assert set(defaults) == {"requeue-stuck", "release-claims", "escalate", "purge", "anonymise", "retrain"}
+    assert defaults["requeue-stuck"]["schedule"] == timedelta(seconds=60)
+    assert defaults["requeue-stuck"]["task"] == TASK_RUN_JOB
+    assert defaults["requeue-stuck"]["args"] == ["requeue-stuck"]
+    assert defaults["purge"]["schedule"] == timedelta(hours=1)
+    assert defaults["retrain"]["task"] == TASK_RETRAIN
+    assert defaults["retrain"]["schedule"].hour == {3}
+    custom = beat_schedule(
+        Settings(jobs_requeue_stuck_interval=1, jobs_purge_interval=0, jobs_retrain_hour=-1)
+    )
+    assert custom["requeue-stuck"]["schedule"] == timedelta(seconds=1)
+    assert "purge" not in custom
+    assert "retrain" not in custom
+    app = make_celery(Settings(jobs_escalate_interval=5))
+    assert app.conf.beat_schedule["escalate"]["schedule"] == timedelta(seconds=5)
