@@ -16,7 +16,11 @@ ends. Every span reported is an offset in the original comment.
 
 Rules are only tried when one of their keywords occurs in the folded text (one
 Aho-Corasick pass), which keeps a pack of dozens of rules within a few microseconds on
-the typical comment.
+the typical comment. Two optional speed-ups precomputed by the loader never change a
+result: a pattern whose necessary literals (``Pattern.needs``) are absent from the
+comment is not searched, since it could not match, and on pure-ASCII text a pattern is
+searched with its ``re`` twin (``Pattern.fast``), which means the same there and is
+about twice as fast as ``regex``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    import re
+
     import regex
 
     from moderation.filters.normalize import Normalized, View
@@ -42,6 +48,10 @@ class Pattern:
     regex: regex.Pattern[str]
     view: ViewName = "folded"
     scope: Scope = "sentence"
+    # The same pattern under ``re``, used on ASCII text (None: ``regex`` only).
+    fast: re.Pattern[str] | None = None
+    # Groups of literals: a match is impossible unless each group has one in the text.
+    needs: tuple[frozenset[str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +124,12 @@ class RulePack:
     flag_on_limit: bool = False
     # Sentence and clause scopes never reach further than this from the match.
     window: int = 300
+    # ``re`` twins of the two boundary patterns, for ASCII text (None: use ``regex``).
+    sentence_end_fast: re.Pattern[str] | None = None
+    clause_break_fast: re.Pattern[str] | None = None
+    # Aho-Corasick automaton over every literal in any ``Pattern.needs`` (payload: the
+    # literal itself); None when no pattern needs any.
+    factors: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,23 +193,42 @@ class _Doc:
     scope test is remembered, since several matches of one rule share a sentence.
     """
 
-    __slots__ = ("_clauses", "_memo", "_sentences", "folded", "norm", "pack", "views")
+    __slots__ = ("_clauses", "_memo", "_present", "_sentences", "ascii", "folded", "norm", "pack", "views")
 
     def __init__(self, norm: Normalized, pack: RulePack) -> None:
         self.norm = norm
         self.pack = pack
         self.folded = _repair(norm.folded, norm.original)
         self.views: dict[str, View] = {"text": _repair(norm.text, norm.original), "folded": self.folded}
+        # Per view: pure ASCII, where a pattern's ``re`` twin may stand in for it.
+        self.ascii = {name: view.text.isascii() for name, view in self.views.items()}
+        self._present: dict[str, set[str]] = {}
         self._sentences: tuple[list[int], list[int]] | None = None
         self._clauses: list[int] | None = None
         self._memo: dict[tuple[int, int, int], bool] = {}
+
+    def compiled(self, pattern: Pattern) -> regex.Pattern[str] | re.Pattern[str]:
+        """The pattern to search the pattern's view with (its ``re`` twin on ASCII)."""
+        if pattern.fast is not None and self.ascii[pattern.view]:
+            return pattern.fast
+        return pattern.regex
+
+    def possible(self, pattern: Pattern) -> bool:
+        """False when the comment lacks a literal every match of ``pattern`` needs."""
+        present = self._present.get(pattern.view)
+        if present is None:
+            text = self.views[pattern.view].text
+            present = {word for _, word in self.pack.factors.iter(text)} if self.pack.factors else set()
+            self._present[pattern.view] = present
+        return all(not group.isdisjoint(present) for group in pattern.needs)
 
     def _sentence_bounds(self) -> tuple[list[int], list[int]]:
         if self._sentences is None:
             text = self.folded.text
             starts = [0]
             ends: list[int] = []
-            for m in self.pack.sentence_end.finditer(text):
+            boundary = self.pack.sentence_end_fast if self.ascii["folded"] else None
+            for m in (boundary or self.pack.sentence_end).finditer(text):
                 ends.append(m.end())
                 starts.append(m.end())
             ends.append(len(text))
@@ -202,7 +237,8 @@ class _Doc:
 
     def _clause_starts(self) -> list[int]:
         if self._clauses is None:
-            self._clauses = [m.end() for m in self.pack.clause_break.finditer(self.folded.text)]
+            fast = self.pack.clause_break_fast if self.ascii["folded"] else None
+            self._clauses = [m.end() for m in (fast or self.pack.clause_break).finditer(self.folded.text)]
         return self._clauses
 
     def last_sentence_start(self, fa: int, fb: int) -> int | None:
@@ -242,11 +278,13 @@ class _Doc:
         return view.text[_to_index(view, ostart) : _to_end_index(view, oend)]
 
     def hits(self, pattern: Pattern, fa: int, fb: int) -> bool:
+        if pattern.needs and not self.possible(pattern):
+            return False  # a scope is part of the comment: no match there either
         start, end = self.scope_range(pattern.scope, fa, fb)
         key = (id(pattern), start, end)
         found = self._memo.get(key)
         if found is None:
-            found = pattern.regex.search(self.slice(pattern, start, end)) is not None
+            found = self.compiled(pattern).search(self.slice(pattern, start, end)) is not None
             self._memo[key] = found
         return found
 
@@ -267,11 +305,14 @@ def _first_hit(rule: Rule, doc: _Doc) -> Hit | None:
     attempts = 0
     last: tuple[int, int] | None = None
     for pattern in rule.match:
+        if pattern.needs and not doc.possible(pattern):
+            continue  # it cannot match this comment
         view = doc.views[pattern.view]
         text = view.text
+        compiled = doc.compiled(pattern)
         pos = 0
         while pos <= len(text):
-            m = pattern.regex.search(text, pos)
+            m = compiled.search(text, pos)
             if m is None:
                 break
             ostart, oend = view.span(m.start(), m.end())

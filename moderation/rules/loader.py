@@ -39,6 +39,7 @@ import yaml
 
 from moderation.filters.rulepack import Cue, Pattern, Rule, RulePack, Scope, ViewName, plan_exceptions
 from moderation.filters.types import Category, ReasonCode
+from moderation.rules.prefilter import necessary_factors, re_twin
 
 _SCOPES = ("match", "before", "clause_before", "sentence", "comment")
 _VIEWS = ("text", "folded")
@@ -156,7 +157,16 @@ def _pattern(spec: Any, vocab: Mapping[str, str], where: str, default_scope: Sco
         raise RulePackError(f"{where}: view must be one of {_VIEWS}")
     if scope not in _SCOPES:
         raise RulePackError(f"{where}: scope must be one of {_SCOPES}")
-    return Pattern(_compile(str(spec["pattern"]), vocab, where), cast(ViewName, view), cast(Scope, scope))
+    compiled = _compile(str(spec["pattern"]), vocab, where)
+    # Speed-ups only (see moderation.rules.prefilter): a twin under `re` for ASCII text and
+    # the literals a match cannot do without.
+    return Pattern(
+        compiled,
+        cast(ViewName, view),
+        cast(Scope, scope),
+        fast=re_twin(compiled.pattern),
+        needs=necessary_factors(compiled.pattern),
+    )
 
 
 def _patterns(specs: Any, vocab: Mapping[str, str], where: str, default_scope: Scope) -> tuple[Pattern, ...]:
@@ -265,18 +275,41 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
             automaton.add_word(word, tuple(sorted(pairs)))
         automaton.make_automaton()
     limits = data.get("limits") or {}
+    sentence_end = _compile(str(data.get("sentence_end", r"[!?\n]+|\.(?!\d)")), vocab, source)
+    clause_break = _compile(str(data.get("clause_break", r"[,;:]")), vocab, source)
     return RulePack(
         name=str(data["name"]),
         version=str(data["version"]),
         rules=tuple(rules),
-        sentence_end=_compile(str(data.get("sentence_end", r"[!?\n]+|\.(?!\d)")), vocab, source),
-        clause_break=_compile(str(data.get("clause_break", r"[,;:]")), vocab, source),
+        sentence_end=sentence_end,
+        clause_break=clause_break,
         keywords=automaton,
         keyword_groups=tuple(group_counts),
         max_attempts=int(limits.get("max_attempts", 25)),
         flag_on_limit=bool(limits.get("flag_on_limit", False)),
         window=int(limits.get("window", 300)),
+        sentence_end_fast=re_twin(sentence_end.pattern),
+        clause_break_fast=re_twin(clause_break.pattern),
+        factors=_factor_automaton(rules),
     )
+
+
+def _factor_automaton(rules: list[Rule]) -> Any:
+    """One automaton over every literal some pattern needs (payload: the literal)."""
+    words: set[str] = set()
+    for rule in rules:
+        for pattern in rule.match + rule.require + rule.unless:
+            words.update(*pattern.needs)
+        for cue in rule.cues:
+            for pattern in cue.when + cue.unless:
+                words.update(*pattern.needs)
+    if not words:
+        return None
+    automaton = ahocorasick.Automaton()
+    for word in sorted(words):
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
 
 
 def _keyword_groups(raw: Any, where: str) -> list[list[str]]:
