@@ -31,6 +31,7 @@ class Example:
     text: str
     label: int  # 1 = spam / abusive
     source: str  # "youtube", "sms", "davidson", "moderator"
+    group: str = ""  # the video a YouTube comment belongs to: the unit of leave-one-out CV
 
 
 def default_data_dir() -> Path:
@@ -45,7 +46,9 @@ def has_shared_data(data_dir: Path | None = None) -> bool:
 
 def _youtube(path: Path) -> list[Example]:
     with path.open(newline="", encoding="utf-8") as fh:
-        return [Example(row["CONTENT"], int(row["CLASS"]), "youtube") for row in csv.DictReader(fh)]
+        return [
+            Example(row["CONTENT"], int(row["CLASS"]), "youtube", path.stem) for row in csv.DictReader(fh)
+        ]
 
 
 def spam_train(data_dir: Path) -> list[Example]:

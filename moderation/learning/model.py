@@ -2,12 +2,14 @@
 
 Score of a prepared text with tokens ``t_1..t_T``::
 
-    z = (sum_i c(t_i) + sum_i w[t_i t_i+1]) / sqrt(T) + intercept
+    z = (sum_i c(t_i) + sum_i w[t_i t_i+1]) / sqrt(T) + sum_m w[m] + intercept
     p = sigmoid(a * z + b)
 
 where ``c(t)`` is the weight of the token plus the weights of its character grams. ``c`` only
 depends on the token, so it is computed once per distinct token and cached: a 200-character
-comment then costs one regex pass and about 80 dict lookups. ``a`` and ``b`` are a Platt
+comment then costs one regex pass and about 80 dict lookups. ``m`` runs over the comment-level
+signals of :func:`~moderation.learning.features.meta_features` (format 2 artifacts only: the
+spam model; the abuse model has none). ``a`` and ``b`` are a Platt
 calibration fitted on out-of-fold scores, with the decision threshold folded into ``b`` so that
 ``p >= 0.5`` is the model's verdict.
 
@@ -32,17 +34,20 @@ from typing import Any
 
 import numpy as np
 
-from moderation.learning.features import WORD_PREFIX, prepare, token_features, tokens
+from moderation.learning.features import WORD_PREFIX, meta_features, prepare, token_features, tokens
 
+# 1: tokens, character grams and bigrams; 2: plus comment-level signals.
 FORMAT = 1
+FORMAT_META = 2
 _CACHE_LIMIT = 200_000
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 @lru_cache(maxsize=256)
-def _prepared_tokens(text: str) -> tuple[str, ...]:
+def _prepared_tokens(text: str) -> tuple[str, tuple[str, ...]]:
     # The spam and abuse models read the same comment one after the other: clean it once.
-    return tuple(tokens(prepare(text)))
+    prepared = prepare(text)
+    return prepared, tuple(tokens(prepared))
 
 
 class LinearTextModel:
@@ -68,6 +73,7 @@ class LinearTextModel:
         self.version: str = str(meta.get("version", "unversioned"))
         # The verdict threshold on ``probability``; the calibration is shifted so it is 0.5.
         self.threshold: float = float(meta.get("threshold", 0.5))
+        self.uses_meta: bool = bool(meta.get("meta_features", False))
         self._w: dict[str, float] = dict(zip(self.vocab, self.weights.tolist(), strict=True))
         # Bigram weights keyed by token pairs: looking up a tuple of two already-hashed
         # tokens is cheaper than building and hashing "a b" strings.
@@ -94,11 +100,15 @@ class LinearTextModel:
 
     def decision(self, prepared: str) -> float:
         """Uncalibrated linear score of a :func:`~moderation.learning.features.prepare`-d text."""
-        return self._score(tokens(prepared))
+        return self._score(prepared, tokens(prepared))
 
-    def _score(self, toks: Sequence[str]) -> float:
+    def _score(self, prepared: str, toks: Sequence[str]) -> float:
+        base = self.intercept
+        if self.uses_meta:
+            get = self._w.get
+            base += sum(get(f, 0.0) for f in meta_features(toks, prepared))
         if not toks:
-            return self.intercept
+            return base
         # Cached tokens are summed by C-level map(); only unseen ones take the slow path.
         scores = list(map(self._token_cache.get, toks))
         if None in scores:
@@ -106,12 +116,12 @@ class LinearTextModel:
         total: float = sum(scores)  # type: ignore[arg-type]  # no None left
         if len(toks) > 1:
             total += sum(map(self._bigrams.get, itertools.pairwise(toks), repeat(0.0)))
-        return total / math.sqrt(len(toks)) + self.intercept
+        return total / math.sqrt(len(toks)) + base
 
     def probability(self, text: str) -> float:
         """Probability that ``text`` (the normalised ``text`` view of a comment) is positive."""
         a, b = self.calibration
-        z = a * self._score(_prepared_tokens(text)) + b
+        z = a * self._score(*_prepared_tokens(text)) + b
         # Numerically safe logistic.
         if z >= 0:
             return 1.0 / (1.0 + math.exp(-z))
@@ -123,7 +133,7 @@ class LinearTextModel:
     def to_bytes(self) -> bytes:
         meta = dict(self.meta)
         meta.update(
-            format=FORMAT,
+            format=FORMAT_META if self.uses_meta else FORMAT,
             intercept=self.intercept,
             calibration=list(self.calibration),
         )
@@ -156,7 +166,7 @@ class LinearTextModel:
             meta = json.loads(data["meta"].tobytes().decode())
             vocab_bytes = data["vocab"].tobytes().decode()
             weights = data["weights"].astype(np.float32)
-        if meta.get("format") != FORMAT:
+        if meta.get("format") not in (FORMAT, FORMAT_META):
             raise ValueError(f"{path}: unsupported model format {meta.get('format')!r}")
         vocab = vocab_bytes.split("\n") if vocab_bytes else []
         a, b = meta["calibration"]

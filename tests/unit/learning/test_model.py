@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from moderation.learning.features import features, prepare
+from moderation.learning.features import META_PREFIX, features, meta_features, prepare, tokens
 from moderation.learning.loader import PACKAGE_MODELS_DIR, load_model
 from moderation.learning.model import LinearTextModel
 
@@ -33,6 +33,58 @@ def test_features_are_tokens_grams_and_bigrams():
     assert "\x00hi you" in feats
     assert "<hi>" in feats
     assert "you>" in feats
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "check out my channel http://bit.ly/x and subscribe!!",
+            {"len3", "url", "excl", "promo3", "topic0", "phrase2", "self1"},
+        ),
+        ("love this song", {"len1", "promo0", "topic2", "phrase0", "self0"}),
+        (
+            "Roar (official): https://youtu.be/CevxZvSJLk8",
+            {"len2", "url_own", "promo0", "topic0", "phrase0", "self0"},
+        ),
+        ("since 2010 i watch it", {"len2", "digit", "promo1", "topic0", "phrase0", "self1"}),
+        ("", {"len1", "promo0", "topic0", "phrase0", "self0"}),
+    ],
+)
+def test_meta_features(raw, expected):
+    prepared = prepare(raw.lower())
+    feats = meta_features(tokens(prepared), prepared)
+    assert {f.removeprefix(META_PREFIX) for f in feats} == expected
+    assert len(feats) == len(expected)
+    assert all(f.startswith(META_PREFIX) for f in feats)
+
+
+def _meta_toy() -> LinearTextModel:
+    return LinearTextModel(
+        vocab=["\x00free", "\x01len1", "\x01promo1"],
+        weights=np.array([2.0, 0.25, 1.5]),
+        intercept=-0.5,
+        calibration=(1.0, 0.0),
+        meta={"kind": "spam", "version": "spam-test-1", "meta_features": True},
+    )
+
+
+def test_comment_signals_enter_once_and_unscaled(tmp_path):
+    model = _meta_toy()
+    # tokens: free, prize -> 2.0 / sqrt(2); signals len1 (0.25) and promo1 ("free": 1.5)
+    assert model.decision("free prize") == pytest.approx(2.0 / np.sqrt(2) + 0.25 + 1.5 - 0.5)
+    assert model.decision("") == pytest.approx(0.25 - 0.5)
+    path = tmp_path / "spam.npz"
+    model.save(path)
+    loaded = LinearTextModel.load(path)
+    assert loaded.uses_meta
+    assert loaded.meta["format"] == 2
+    assert loaded.probability("free prize") == model.probability("free prize")
+    # A model without signals ignores them even if its vocabulary had such a name.
+    plain = LinearTextModel(
+        vocab=_meta_toy().vocab, weights=_meta_toy().weights, intercept=-0.5, calibration=(1.0, 0.0), meta={}
+    )
+    assert plain.decision("free prize") == pytest.approx(2.0 / np.sqrt(2) - 0.5)
 
 
 def _toy() -> LinearTextModel:
