@@ -17,7 +17,7 @@ ends. Every span reported is an offset in the original comment.
 Rules are only tried when one of their keywords occurs in the folded text (one
 Aho-Corasick pass), which keeps a pack of dozens of rules within a few microseconds on
 the typical comment. Two optional speed-ups precomputed by the loader never change a
-result: a pattern whose necessary literals (``Pattern.needs``) are absent from the
+result: a pattern whose necessary literals (``Pattern.need_mask``) are absent from the
 comment is not searched, since it could not match, and on pure-ASCII text a pattern is
 searched with its ``re`` twin (``Pattern.fast``), which means the same there and is
 about twice as fast as ``regex``.
@@ -50,8 +50,9 @@ class Pattern:
     scope: Scope = "sentence"
     # The same pattern under ``re``, used on ASCII text (None: ``regex`` only).
     fast: re.Pattern[str] | None = None
-    # Groups of literals: a match is impossible unless each group has one in the text.
-    needs: tuple[frozenset[str], ...] = ()
+    # Bits of the pack's literal groups (see ``RulePack.keywords``) that must all be
+    # present in the comment for a match to be possible (0: always search).
+    need_mask: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +113,15 @@ class RulePack:
     rules: tuple[Rule, ...]
     sentence_end: regex.Pattern[str]
     clause_break: regex.Pattern[str]
-    # Aho-Corasick automaton over the folded text: keyword -> ((rule index, group), ...)
-    # (None when no rule has keywords). A rule is tried when each of its keyword groups
-    # has a hit.
+    # Aho-Corasick automaton: literal -> bit mask of the groups it belongs to (None when
+    # there are none). The groups are the rules' keyword groups and the literal groups
+    # patterns need; OR-ing the masks found in a text says which groups it has a hit for.
     keywords: Any
     # Number of keyword groups per rule (0: tried on every comment).
     keyword_groups: tuple[int, ...] = ()
+    # Per rule, the bits of its keyword groups: a rule is tried when all of them are set
+    # in the folded text's mask.
+    keyword_masks: tuple[int, ...] = ()
     # Matches examined per rule before giving up on a pathological comment; then the
     # rule fires anyway when ``flag_on_limit`` (crisis: err to flagging) or is skipped.
     max_attempts: int = 25
@@ -127,9 +131,6 @@ class RulePack:
     # ``re`` twins of the two boundary patterns, for ASCII text (None: use ``regex``).
     sentence_end_fast: re.Pattern[str] | None = None
     clause_break_fast: re.Pattern[str] | None = None
-    # Aho-Corasick automaton over every literal in any ``Pattern.needs`` (payload: the
-    # literal itself); None when no pattern needs any.
-    factors: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +168,10 @@ def _repair(view: View, original: str) -> View:
     leetspeak fold turned into ``i`` at the end of a word ("stop!" -> "stopi") is put back:
     it ends a sentence, it is not a letter.
     """
-    text = view.text.translate(_APOSTROPHES)
-    if text.count("!") < original.count("!"):
+    text = view.text
+    if not text.isascii() or "`" in text:  # on ASCII text only "`" needs a fix
+        text = text.translate(_APOSTROPHES)
+    if "!" in original and text.count("!") < original.count("!"):
         chars = list(text)
         n = len(chars)
         i = 0
@@ -195,14 +198,18 @@ class _Doc:
 
     __slots__ = ("_clauses", "_memo", "_present", "_sentences", "ascii", "folded", "norm", "pack", "views")
 
-    def __init__(self, norm: Normalized, pack: RulePack) -> None:
+    def __init__(self, norm: Normalized, pack: RulePack, folded_mask: int) -> None:
         self.norm = norm
         self.pack = pack
         self.folded = _repair(norm.folded, norm.original)
-        self.views: dict[str, View] = {"text": _repair(norm.text, norm.original), "folded": self.folded}
+        text = _repair(norm.text, norm.original)
+        self.views: dict[str, View] = {"text": text, "folded": self.folded}
         # Per view: pure ASCII, where a pattern's ``re`` twin may stand in for it.
-        self.ascii = {name: view.text.isascii() for name, view in self.views.items()}
-        self._present: dict[str, set[str]] = {}
+        self.ascii = {"text": text.text.isascii(), "folded": self.folded.text.isascii()}
+        # Per view: the literal groups with a member in it (see RulePack.keywords).
+        self._present: dict[str, int] = {}
+        if self.folded is norm.folded:
+            self._present["folded"] = folded_mask
         self._sentences: tuple[list[int], list[int]] | None = None
         self._clauses: list[int] | None = None
         self._memo: dict[tuple[int, int, int], bool] = {}
@@ -215,12 +222,12 @@ class _Doc:
 
     def possible(self, pattern: Pattern) -> bool:
         """False when the comment lacks a literal every match of ``pattern`` needs."""
+        need = pattern.need_mask
         present = self._present.get(pattern.view)
         if present is None:
-            text = self.views[pattern.view].text
-            present = {word for _, word in self.pack.factors.iter(text)} if self.pack.factors else set()
+            present = _literal_mask(self.pack, self.views[pattern.view].text)
             self._present[pattern.view] = present
-        return all(not group.isdisjoint(present) for group in pattern.needs)
+        return present & need == need
 
     def _sentence_bounds(self) -> tuple[list[int], list[int]]:
         if self._sentences is None:
@@ -278,7 +285,7 @@ class _Doc:
         return view.text[_to_index(view, ostart) : _to_end_index(view, oend)]
 
     def hits(self, pattern: Pattern, fa: int, fb: int) -> bool:
-        if pattern.needs and not self.possible(pattern):
+        if pattern.need_mask and not self.possible(pattern):
             return False  # a scope is part of the comment: no match there either
         start, end = self.scope_range(pattern.scope, fa, fb)
         key = (id(pattern), start, end)
@@ -305,7 +312,7 @@ def _first_hit(rule: Rule, doc: _Doc) -> Hit | None:
     attempts = 0
     last: tuple[int, int] | None = None
     for pattern in rule.match:
-        if pattern.needs and not doc.possible(pattern):
+        if pattern.need_mask and not doc.possible(pattern):
             continue  # it cannot match this comment
         view = doc.views[pattern.view]
         text = view.text
@@ -336,25 +343,33 @@ def _first_hit(rule: Rule, doc: _Doc) -> Hit | None:
     return None
 
 
+def _literal_mask(pack: RulePack, text: str) -> int:
+    """The bits of every literal group of ``pack`` with a member in ``text``."""
+    mask = 0
+    if pack.keywords is not None:
+        for _, bits in pack.keywords.iter(text):
+            mask |= bits
+    return mask
+
+
+def _candidates(pack: RulePack, mask: int) -> list[int]:
+    if not pack.keyword_masks:
+        return list(range(len(pack.rules)))
+    return [i for i, need in enumerate(pack.keyword_masks) if mask & need == need]
+
+
 def candidate_rules(pack: RulePack, folded_text: str) -> list[int]:
     """Indices of the rules worth trying on this text, in pack order."""
-    groups = pack.keyword_groups
-    seen: set[tuple[int, int]] = set()
-    if pack.keywords is not None:
-        for _, pairs in pack.keywords.iter(folded_text):
-            seen.update(pairs)
-    counts = [0] * len(groups)
-    for rule_index, _ in seen:
-        counts[rule_index] += 1
-    return [i for i, need in enumerate(groups) if counts[i] >= need]
+    return _candidates(pack, _literal_mask(pack, folded_text))
 
 
 def match_pack(pack: RulePack, norm: Normalized) -> list[Hit]:
     """Every rule of ``pack`` that fires on ``norm``, at most one hit per rule."""
-    candidates = candidate_rules(pack, norm.folded.text)
+    mask = _literal_mask(pack, norm.folded.text)
+    candidates = _candidates(pack, mask)
     if not candidates:
         return []
-    doc = _Doc(norm, pack)
+    doc = _Doc(norm, pack, mask)
     hits: list[Hit] = []
     for index in candidates:
         hit = _first_hit(pack.rules[index], doc)

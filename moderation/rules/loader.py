@@ -143,7 +143,37 @@ def _compile(pattern: str, vocab: Mapping[str, str], where: str) -> regex.Patter
         raise RulePackError(f"{where}: bad regex: {exc}") from exc
 
 
-def _pattern(spec: Any, vocab: Mapping[str, str], where: str, default_scope: Scope) -> Pattern:
+class _Slots:
+    """Bit positions for groups of literals, shared by one pack: a rule's keyword groups
+    and the groups of literals a pattern needs. One Aho-Corasick pass over a comment then
+    says, as one integer, which groups have a member in it."""
+
+    def __init__(self) -> None:
+        self.bits: dict[frozenset[str], int] = {}
+
+    def mask(self, groups: Any) -> int:
+        mask = 0
+        for group in groups:
+            bit = self.bits.setdefault(frozenset(group), len(self.bits))
+            mask |= 1 << bit
+        return mask
+
+    def automaton(self) -> Any:
+        """Literal -> the bits of every group it belongs to (None when there are none)."""
+        by_word: dict[str, int] = {}
+        for group, bit in self.bits.items():
+            for word in group:
+                by_word[word] = by_word.get(word, 0) | 1 << bit
+        if not by_word:
+            return None
+        automaton = ahocorasick.Automaton()
+        for word in sorted(by_word):
+            automaton.add_word(word, by_word[word])
+        automaton.make_automaton()
+        return automaton
+
+
+def _pattern(spec: Any, vocab: Mapping[str, str], where: str, default_scope: Scope, slots: _Slots) -> Pattern:
     if isinstance(spec, str):
         spec = {"pattern": spec}
     if not isinstance(spec, dict) or "pattern" not in spec:
@@ -165,16 +195,18 @@ def _pattern(spec: Any, vocab: Mapping[str, str], where: str, default_scope: Sco
         cast(ViewName, view),
         cast(Scope, scope),
         fast=re_twin(compiled.pattern),
-        needs=necessary_factors(compiled.pattern),
+        need_mask=slots.mask(necessary_factors(compiled.pattern)),
     )
 
 
-def _patterns(specs: Any, vocab: Mapping[str, str], where: str, default_scope: Scope) -> tuple[Pattern, ...]:
+def _patterns(
+    specs: Any, vocab: Mapping[str, str], where: str, default_scope: Scope, slots: _Slots
+) -> tuple[Pattern, ...]:
     if specs is None:
         return ()
     if not isinstance(specs, list):
         specs = [specs]
-    return tuple(_pattern(s, vocab, f"{where}[{i}]", default_scope) for i, s in enumerate(specs))
+    return tuple(_pattern(s, vocab, f"{where}[{i}]", default_scope, slots) for i, s in enumerate(specs))
 
 
 def _vocab(raw: Any) -> dict[str, str]:
@@ -205,6 +237,7 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         raise RulePackError(f"{source}: unknown category {data['category']!r}") from exc
     prefix = {Category.MEDICAL: "medical.", Category.CRISIS: "crisis."}.get(category, f"{category}.")
     vocab = _vocab(data.get("vocab"))
+    slots = _Slots()
     cues: dict[str, Cue] = {}
     for name, spec in (data.get("cues") or {}).items():
         where = f"{source}: cue {name}"
@@ -212,14 +245,14 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
             raise RulePackError(f"{where}: needs 'when'")
         cues[name] = Cue(
             name,
-            _patterns(spec["when"], vocab, f"{where}.when", "sentence"),
-            _patterns(spec.get("unless"), vocab, f"{where}.unless", "sentence"),
+            _patterns(spec["when"], vocab, f"{where}.when", "sentence", slots),
+            _patterns(spec.get("unless"), vocab, f"{where}.unless", "sentence", slots),
         )
 
     rules: list[Rule] = []
     seen: set[str] = set()
-    by_keyword: dict[str, set[tuple[int, int]]] = {}
     group_counts: list[int] = []
+    keyword_masks: list[int] = []
     for index, raw in enumerate(data["rules"]):
         rid = raw.get("id") if isinstance(raw, dict) else None
         where = f"{source}: rule {rid or index}"
@@ -245,8 +278,8 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         score = float(raw.get("score", 1.0))
         if not 0.0 < score <= 1.0:
             raise RulePackError(f"{where}: score must be in (0, 1]")
-        require = _patterns(raw.get("require"), vocab, f"{where}.require", "sentence")
-        unless = _patterns(raw.get("unless"), vocab, f"{where}.unless", "sentence")
+        require = _patterns(raw.get("require"), vocab, f"{where}.require", "sentence", slots)
+        unless = _patterns(raw.get("unless"), vocab, f"{where}.unless", "sentence", slots)
         rule_cues = tuple(cues[c] for c in raw.get("cues") or ())
         rules.append(
             Rule(
@@ -254,7 +287,7 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
                 code=code,
                 category=category,
                 detail=str(raw.get("detail") or code.value),
-                match=_patterns(raw["match"], vocab, f"{where}.match", "match"),
+                match=_patterns(raw["match"], vocab, f"{where}.match", "match", slots),
                 require=require,
                 unless=unless,
                 cues=rule_cues,
@@ -264,16 +297,8 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         )
         groups = _keyword_groups(raw.get("keywords"), where)
         group_counts.append(len(groups))
-        for group_index, group in enumerate(groups):
-            for word in group:
-                by_keyword.setdefault(word, set()).add((index, group_index))
+        keyword_masks.append(slots.mask(groups))
 
-    automaton = None
-    if by_keyword:
-        automaton = ahocorasick.Automaton()
-        for word, pairs in by_keyword.items():
-            automaton.add_word(word, tuple(sorted(pairs)))
-        automaton.make_automaton()
     limits = data.get("limits") or {}
     sentence_end = _compile(str(data.get("sentence_end", r"[!?\n]+|\.(?!\d)")), vocab, source)
     clause_break = _compile(str(data.get("clause_break", r"[,;:]")), vocab, source)
@@ -283,33 +308,15 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         rules=tuple(rules),
         sentence_end=sentence_end,
         clause_break=clause_break,
-        keywords=automaton,
+        keywords=slots.automaton(),
         keyword_groups=tuple(group_counts),
+        keyword_masks=tuple(keyword_masks),
         max_attempts=int(limits.get("max_attempts", 25)),
         flag_on_limit=bool(limits.get("flag_on_limit", False)),
         window=int(limits.get("window", 300)),
         sentence_end_fast=re_twin(sentence_end.pattern),
         clause_break_fast=re_twin(clause_break.pattern),
-        factors=_factor_automaton(rules),
     )
-
-
-def _factor_automaton(rules: list[Rule]) -> Any:
-    """One automaton over every literal some pattern needs (payload: the literal)."""
-    words: set[str] = set()
-    for rule in rules:
-        for pattern in rule.match + rule.require + rule.unless:
-            words.update(*pattern.needs)
-        for cue in rule.cues:
-            for pattern in cue.when + cue.unless:
-                words.update(*pattern.needs)
-    if not words:
-        return None
-    automaton = ahocorasick.Automaton()
-    for word in sorted(words):
-        automaton.add_word(word, word)
-    automaton.make_automaton()
-    return automaton
 
 
 def _keyword_groups(raw: Any, where: str) -> list[list[str]]:
