@@ -70,6 +70,11 @@ def receiver() -> Iterator[Receiver]:
     r.server.server_close()
 
 
+def _log(backend: Any, endpoint_id: int) -> list[WebhookDelivery]:
+    with backend.session() as session:
+        return list(service.recent_deliveries(session=session, endpoint_id=endpoint_id))
+
+
 def _decoded(record: dict[str, Any]) -> Any:
     return json.loads(record["body"])
 
@@ -92,6 +97,9 @@ def test_signed_events_are_delivered_and_a_failing_endpoint_is_retried(backend, 
             timeout=40,
             what="a retry to succeed",
         )
+        # The attempt is logged after the answer arrives: wait for it before stopping the worker.
+        wait_for(lambda: len(_log(backend, flaky_id)) == 3, timeout=20, what="three logged attempts")
+        wait_for(lambda: len(_log(backend, ok_id)) >= 3, timeout=20, what="logged deliveries")
 
     hook = receiver.events("/hook")
     by_type = {(_decoded(r)["type"], _decoded(r)["data"]["comment"]["id"]) for r in hook}
