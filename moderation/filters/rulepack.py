@@ -113,9 +113,9 @@ class RulePack:
     rules: tuple[Rule, ...]
     sentence_end: regex.Pattern[str]
     clause_break: regex.Pattern[str]
-    # Aho-Corasick automaton: literal -> bit mask of the groups it belongs to (None when
-    # there are none). The groups are the rules' keyword groups and the literal groups
-    # patterns need; OR-ing the masks found in a text says which groups it has a hit for.
+    # Aho-Corasick automaton over the folded text: keyword -> bit mask of the rules'
+    # keyword groups it belongs to (None when no rule has keywords). OR-ing the masks
+    # found in a text says which groups have a hit.
     keywords: Any
     # Number of keyword groups per rule (0: tried on every comment).
     keyword_groups: tuple[int, ...] = ()
@@ -131,6 +131,9 @@ class RulePack:
     # ``re`` twins of the two boundary patterns, for ASCII text (None: use ``regex``).
     sentence_end_fast: re.Pattern[str] | None = None
     clause_break_fast: re.Pattern[str] | None = None
+    # The same for the literal groups patterns need (``Pattern.need_mask``); the bits are
+    # shared with ``keywords``, so a group that is both is looked up once.
+    literals: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +199,18 @@ class _Doc:
     scope test is remembered, since several matches of one rule share a sentence.
     """
 
-    __slots__ = ("_clauses", "_memo", "_present", "_sentences", "ascii", "folded", "norm", "pack", "views")
+    __slots__ = (
+        "_clauses",
+        "_keyword_mask",
+        "_memo",
+        "_present",
+        "_sentences",
+        "ascii",
+        "folded",
+        "norm",
+        "pack",
+        "views",
+    )
 
     def __init__(self, norm: Normalized, pack: RulePack, folded_mask: int) -> None:
         self.norm = norm
@@ -208,8 +222,7 @@ class _Doc:
         self.ascii = {"text": text.text.isascii(), "folded": self.folded.text.isascii()}
         # Per view: the literal groups with a member in it (see RulePack.keywords).
         self._present: dict[str, int] = {}
-        if self.folded is norm.folded:
-            self._present["folded"] = folded_mask
+        self._keyword_mask = folded_mask if self.folded is norm.folded else 0
         self._sentences: tuple[list[int], list[int]] | None = None
         self._clauses: list[int] | None = None
         self._memo: dict[tuple[int, int, int], bool] = {}
@@ -225,7 +238,13 @@ class _Doc:
         need = pattern.need_mask
         present = self._present.get(pattern.view)
         if present is None:
-            present = _literal_mask(self.pack, self.views[pattern.view].text)
+            text = self.views[pattern.view].text
+            present = _mask(self.pack.literals, text)
+            # Keyword groups may be needed too; the keyword pass already ran on the
+            # folded text (unless the repair changed it).
+            present |= self._keyword_mask if pattern.view == "folded" else 0
+            if pattern.view == "text" or not self._keyword_mask:
+                present |= _mask(self.pack.keywords, text)
             self._present[pattern.view] = present
         return present & need == need
 
@@ -343,11 +362,11 @@ def _first_hit(rule: Rule, doc: _Doc) -> Hit | None:
     return None
 
 
-def _literal_mask(pack: RulePack, text: str) -> int:
-    """The bits of every literal group of ``pack`` with a member in ``text``."""
+def _mask(automaton: Any, text: str) -> int:
+    """The bits of every group of ``automaton`` with a member in ``text``."""
     mask = 0
-    if pack.keywords is not None:
-        for _, bits in pack.keywords.iter(text):
+    if automaton is not None:
+        for _, bits in automaton.iter(text):
             mask |= bits
     return mask
 
@@ -360,12 +379,12 @@ def _candidates(pack: RulePack, mask: int) -> list[int]:
 
 def candidate_rules(pack: RulePack, folded_text: str) -> list[int]:
     """Indices of the rules worth trying on this text, in pack order."""
-    return _candidates(pack, _literal_mask(pack, folded_text))
+    return _candidates(pack, _mask(pack.keywords, folded_text))
 
 
 def match_pack(pack: RulePack, norm: Normalized) -> list[Hit]:
     """Every rule of ``pack`` that fires on ``norm``, at most one hit per rule."""
-    mask = _literal_mask(pack, norm.folded.text)
+    mask = _mask(pack.keywords, norm.folded.text)
     candidates = _candidates(pack, mask)
     if not candidates:
         return []

@@ -150,20 +150,23 @@ class _Slots:
 
     def __init__(self) -> None:
         self.bits: dict[frozenset[str], int] = {}
+        self.kinds: dict[str, set[frozenset[str]]] = {"keywords": set(), "literals": set()}
 
-    def mask(self, groups: Any) -> int:
+    def mask(self, groups: Any, kind: str = "literals") -> int:
         mask = 0
         for group in groups:
-            bit = self.bits.setdefault(frozenset(group), len(self.bits))
+            key = frozenset(group)
+            bit = self.bits.setdefault(key, len(self.bits))
+            self.kinds[kind].add(key)
             mask |= 1 << bit
         return mask
 
-    def automaton(self) -> Any:
-        """Literal -> the bits of every group it belongs to (None when there are none)."""
+    def automaton(self, kind: str) -> Any:
+        """Literal -> the bits of every group of ``kind`` it belongs to (None: no groups)."""
         by_word: dict[str, int] = {}
-        for group, bit in self.bits.items():
+        for group in self.kinds[kind]:
             for word in group:
-                by_word[word] = by_word.get(word, 0) | 1 << bit
+                by_word[word] = by_word.get(word, 0) | 1 << self.bits[group]
         if not by_word:
             return None
         automaton = ahocorasick.Automaton()
@@ -297,7 +300,7 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         )
         groups = _keyword_groups(raw.get("keywords"), where)
         group_counts.append(len(groups))
-        keyword_masks.append(slots.mask(groups))
+        keyword_masks.append(slots.mask(groups, "keywords"))
 
     limits = data.get("limits") or {}
     sentence_end = _compile(str(data.get("sentence_end", r"[!?\n]+|\.(?!\d)")), vocab, source)
@@ -308,7 +311,8 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         rules=tuple(rules),
         sentence_end=sentence_end,
         clause_break=clause_break,
-        keywords=slots.automaton(),
+        keywords=slots.automaton("keywords"),
+        literals=slots.automaton("literals"),
         keyword_groups=tuple(group_counts),
         keyword_masks=tuple(keyword_masks),
         max_attempts=int(limits.get("max_attempts", 25)),
