@@ -73,6 +73,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # SQLAlchemy emits BEGIN itself (below), not the driver.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn: Any) -> None:
+            # Take the write lock up front: a deferred transaction that reads, then writes
+            # after another writer committed, fails at once with "database is locked"
+            # instead of waiting out busy_timeout. Transactions on SQLite thus queue one at a
+            # time, which is what one machine's embedded default needs; use PostgreSQL to scale.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -44,7 +44,7 @@ def moderate_comment(comment_id: str) -> None:
     moderator) is left alone. Must not publish anything else or touch other comments
     (webhook deliveries are published by the decision hook, after commit)."""
     with bound(comment_id=comment_id):
-        log.info("moderating comment")
+        log.debug("moderating comment")
         with session_scope() as session:
             decision = service.moderate_comment(
                 session=session,
@@ -53,7 +53,5 @@ def moderate_comment(comment_id: str) -> None:
                 facts=service.behaviour_facts(_behaviour_store()),
                 on_decided=decision_hook(celery_sender(celery_app)),
             )
-        if decision is not None:
-            log.info("comment decided", extra={"decision": decision.decision.value})
-        else:
+        if decision is None:  # the decision hook logs the decision itself
             log.info("comment already decided or gone; nothing to do")

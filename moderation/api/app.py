@@ -6,11 +6,10 @@ import uuid
 from collections.abc import Callable
 
 from celery import Celery
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from moderation import metrics
-from moderation.api.article_policy import enforce_submission_policy
 from moderation.api.errors import BodyLimitMiddleware, install_error_handlers
 from moderation.api.routes import admin, akismet, comments, health
 from moderation.api.routes import metrics as metrics_routes
@@ -51,7 +50,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.include_router(health.router)
-    app.include_router(comments.router, dependencies=[Depends(enforce_submission_policy)])
+    app.include_router(comments.router)
     app.include_router(metrics_routes.router)
     app.include_router(admin.router)
     app.include_router(akismet.router)

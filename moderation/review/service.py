@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from moderation.clients.behaviour import BehaviourStore, Sighting
 from moderation.db import enqueue_after_commit, utcnow
@@ -191,15 +192,29 @@ def moderate_comment(
     update on ``status = 'pending'``, so two workers racing on one comment store one
     decision; the decision row is only written by the winner.
     """
-    comment = session.get(Comment, comment_id)
-    if comment is None or comment.status is not CommentStatus.PENDING:
+    row = session.execute(
+        select(Comment, Article)
+        .join(Article, Comment.article_id == Article.id)
+        .where(Comment.id == comment_id)
+    ).one_or_none()
+    if row is None or row.Comment.status is not CommentStatus.PENDING:
         return None
-    article = session.get_one(Article, comment.article_id)
+    comment, article = row.Comment, row.Article
     config = policy_for(article, pipeline.config)
     verdict = pipeline.run(comment_input(comment, facts(comment) if facts else None), config)
     decision = store_verdict(session=session, comment_id=comment_id, verdict=verdict)
     if decision is not None and on_decided is not None:
-        session.refresh(comment)
+        # The conditional UPDATE bypassed the ORM: show the hook the stored state without
+        # another round trip.
+        for key, value in (
+            ("status", decision.decision),
+            ("priority", decision.priority),
+            ("decided_at", decision.created_at),
+            ("updated_at", decision.created_at),
+            ("censored_body", verdict.censored_text),
+            ("version", comment.version + 1),
+        ):
+            set_committed_value(comment, key, value)
         on_decided(session, comment, decision)
     return decision
 

@@ -18,7 +18,9 @@ from moderation.api.schemas import (
     PublishedComment,
     Support,
 )
+from moderation.articles.policy import SubmissionRefusedError, check_submission
 from moderation.clients.ratelimit import Limit, RateLimiter
+from moderation.db import utcnow
 from moderation.filters.types import CommentInput
 from moderation.models import Comment, CommentStatus
 from moderation.review import service
@@ -65,6 +67,10 @@ def submit_comment(
     _reject_unstorable(payload)
     _enforce_rate_limits(request, payload, settings)
     article = service.get_article(session=session, slug=slug)
+    try:  # the article's own rules: closed after a date, a shorter maximum length
+        check_submission(article, payload.body, utcnow())
+    except SubmissionRefusedError as exc:
+        raise HTTPException(exc.status, exc.message) from None
     # Crisis language is checked at once, so the reader gets help before any moderator sees it.
     crisis = pipeline.run_check("crisis", CommentInput(text=payload.body))
     urgent = bool(crisis and crisis.reasons)
