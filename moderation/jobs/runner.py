@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import redis
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from moderation.db import utcnow
@@ -63,11 +64,12 @@ def run_job(
         publish=publish,
         notify=notify,
     )
+    started_at = utcnow()
     with sessions() as session, session.begin():
-        record = JobRun(name=name, started_at=utcnow(), counts={}, dry_run=dry_run)
-        session.add(record)
+        row = JobRun(name=name, started_at=started_at, counts={}, dry_run=dry_run)
+        session.add(row)
         session.flush()
-        run_id = record.id
+        run_id = row.id
     started = time.monotonic()
     result = JobResult()
     error: str | None = None
@@ -85,13 +87,23 @@ def run_job(
         error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        with sessions() as session:
-            record = session.get_one(JobRun, run_id)
-            record.finished_at = utcnow()
-            record.counts = dict(result.counts)
-            record.error = error
-            session.commit()
-            session.refresh(record)
+        finished_at = utcnow()
+        with sessions() as session, session.begin():
+            session.execute(
+                update(JobRun)
+                .where(JobRun.id == run_id)
+                .values(finished_at=finished_at, counts=dict(result.counts), error=error)
+            )
+        # A plain copy for the caller (the sessionmaker may expire objects on commit).
+        record = JobRun(
+            id=run_id,
+            name=name,
+            started_at=started_at,
+            finished_at=finished_at,
+            counts=dict(result.counts),
+            dry_run=dry_run,
+            error=error,
+        )
         if not dry_run:
             _count(name, ok=error is None)
         log.log(
