@@ -50,7 +50,7 @@ class Pattern:
     scope: Scope = "sentence"
     # The same pattern under ``re``, used on ASCII text (None: ``regex`` only).
     fast: re.Pattern[str] | None = None
-    # Bits of the pack's literal groups (see ``RulePack.keywords``) that must all be
+    # Bits of the pack's literal groups (see ``RulePack.literals``) that must all be
     # present in the comment for a match to be possible (0: always search).
     need_mask: int = 0
 
@@ -131,8 +131,8 @@ class RulePack:
     # ``re`` twins of the two boundary patterns, for ASCII text (None: use ``regex``).
     sentence_end_fast: re.Pattern[str] | None = None
     clause_break_fast: re.Pattern[str] | None = None
-    # The same for the literal groups patterns need (``Pattern.need_mask``); the bits are
-    # shared with ``keywords``, so a group that is both is looked up once.
+    # The same for the groups of literals patterns need (``Pattern.need_mask``), run
+    # over a view only when a rule is tried on it.
     literals: Any = None
 
 
@@ -201,7 +201,6 @@ class _Doc:
 
     __slots__ = (
         "_clauses",
-        "_keyword_mask",
         "_memo",
         "_present",
         "_sentences",
@@ -212,7 +211,7 @@ class _Doc:
         "views",
     )
 
-    def __init__(self, norm: Normalized, pack: RulePack, folded_mask: int) -> None:
+    def __init__(self, norm: Normalized, pack: RulePack) -> None:
         self.norm = norm
         self.pack = pack
         self.folded = _repair(norm.folded, norm.original)
@@ -220,9 +219,8 @@ class _Doc:
         self.views: dict[str, View] = {"text": text, "folded": self.folded}
         # Per view: pure ASCII, where a pattern's ``re`` twin may stand in for it.
         self.ascii = {"text": text.text.isascii(), "folded": self.folded.text.isascii()}
-        # Per view: the literal groups with a member in it (see RulePack.keywords).
+        # Per view: the literal groups with a member in it (see RulePack.literals).
         self._present: dict[str, int] = {}
-        self._keyword_mask = folded_mask if self.folded is norm.folded else 0
         self._sentences: tuple[list[int], list[int]] | None = None
         self._clauses: list[int] | None = None
         self._memo: dict[tuple[int, int, int], bool] = {}
@@ -233,30 +231,25 @@ class _Doc:
             return pattern.fast
         return pattern.regex
 
+    def present(self, view_name: str) -> int:
+        """The literal groups (bits) with a member in the view (computed once)."""
+        present = self._present.get(view_name)
+        if present is None:
+            present = _mask(self.pack.literals, self.views[view_name].text)
+            self._present[view_name] = present
+        return present
+
     def possible(self, pattern: Pattern) -> bool:
         """False when the comment lacks a literal every match of ``pattern`` needs."""
         need = pattern.need_mask
-        present = self._present.get(pattern.view)
-        if present is None:
-            text = self.views[pattern.view].text
-            present = _mask(self.pack.literals, text)
-            # Keyword groups may be needed too; the keyword pass already ran on the
-            # folded text (unless the repair changed it).
-            present |= self._keyword_mask if pattern.view == "folded" else 0
-            if pattern.view == "text" or not self._keyword_mask:
-                present |= _mask(self.pack.keywords, text)
-            self._present[pattern.view] = present
-        return present & need == need
+        return self.present(pattern.view) & need == need
 
     def _sentence_bounds(self) -> tuple[list[int], list[int]]:
         if self._sentences is None:
             text = self.folded.text
-            starts = [0]
-            ends: list[int] = []
             boundary = self.pack.sentence_end_fast if self.ascii["folded"] else None
-            for m in (boundary or self.pack.sentence_end).finditer(text):
-                ends.append(m.end())
-                starts.append(m.end())
+            ends = [m.end() for m in (boundary or self.pack.sentence_end).finditer(text)]
+            starts = [0, *ends]
             ends.append(len(text))
             self._sentences = (starts, ends)
         return self._sentences
@@ -271,7 +264,7 @@ class _Doc:
         """Start of the sentence the match ends in, when that is not the one it starts in."""
         if fb - fa < 2:
             return None
-        starts, _ = self._sentence_bounds()
+        starts = self._sentence_bounds()[0]
         i = bisect_right(starts, fa) - 1
         j = bisect_right(starts, fb - 1) - 1
         return starts[j] if j > i else None
@@ -304,7 +297,8 @@ class _Doc:
         return view.text[_to_index(view, ostart) : _to_end_index(view, oend)]
 
     def hits(self, pattern: Pattern, fa: int, fb: int) -> bool:
-        if pattern.need_mask and not self.possible(pattern):
+        need = pattern.need_mask
+        if need and self.present(pattern.view) & need != need:
             return False  # a scope is part of the comment: no match there either
         start, end = self.scope_range(pattern.scope, fa, fb)
         key = (id(pattern), start, end)
@@ -316,13 +310,20 @@ class _Doc:
 
 
 def _excused(rule: Rule, doc: _Doc, fa: int, fb: int) -> bool:
+    hits = doc.hits
     for kind, obj in rule.plan:
         if isinstance(obj, Cue):
-            if all(doc.hits(p, fa, fb) for p in obj.when) and not any(
-                doc.hits(p, fa, fb) for p in obj.unless
-            ):
-                return True
-        elif doc.hits(obj, fa, fb) is (kind == "unless"):
+            # Active when every ``when`` pattern hits and no ``unless`` does.
+            for p in obj.when:
+                if not hits(p, fa, fb):
+                    break
+            else:
+                for p in obj.unless:
+                    if hits(p, fa, fb):
+                        break
+                else:
+                    return True
+        elif hits(obj, fa, fb) is (kind == "unless"):
             return True
     return False
 
@@ -330,27 +331,30 @@ def _excused(rule: Rule, doc: _Doc, fa: int, fb: int) -> bool:
 def _first_hit(rule: Rule, doc: _Doc) -> Hit | None:
     attempts = 0
     last: tuple[int, int] | None = None
+    folded = doc.folded
     for pattern in rule.match:
-        if pattern.need_mask and not doc.possible(pattern):
+        need = pattern.need_mask
+        if need and doc.present(pattern.view) & need != need:
             continue  # it cannot match this comment
         view = doc.views[pattern.view]
         text = view.text
-        compiled = doc.compiled(pattern)
+        search = doc.compiled(pattern).search
         pos = 0
         while pos <= len(text):
-            m = compiled.search(text, pos)
+            m = search(text, pos)
             if m is None:
                 break
-            ostart, oend = view.span(m.start(), m.end())
-            fa = _to_index(doc.folded, ostart)
-            fb = max(_to_end_index(doc.folded, oend), fa)
+            mstart, mend = m.span()
+            ostart, oend = view.span(mstart, mend)
+            fa = _to_index(folded, ostart)
+            fb = max(_to_end_index(folded, oend), fa)
             restart = doc.last_sentence_start(fa, fb)
             if restart is not None:
                 # The match runs across a sentence end ("...it. Ketamine and beers"):
                 # look again from the sentence it ends in.
-                pos = max(_to_index(view, doc.folded.span(restart, restart + 1)[0]), m.start() + 1)
+                pos = max(_to_index(view, folded.span(restart, restart + 1)[0]), mstart + 1)
                 continue
-            pos = m.end() if m.end() > m.start() else m.start() + 1
+            pos = mend if mend > mstart else mstart + 1
             if not _excused(rule, doc, fa, fb):
                 return Hit(rule, (ostart, oend), doc.norm.original[ostart:oend])
             attempts += 1
@@ -388,7 +392,7 @@ def match_pack(pack: RulePack, norm: Normalized) -> list[Hit]:
     candidates = _candidates(pack, mask)
     if not candidates:
         return []
-    doc = _Doc(norm, pack, mask)
+    doc = _Doc(norm, pack)
     hits: list[Hit] = []
     for index in candidates:
         hit = _first_hit(pack.rules[index], doc)

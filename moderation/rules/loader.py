@@ -144,29 +144,26 @@ def _compile(pattern: str, vocab: Mapping[str, str], where: str) -> regex.Patter
 
 
 class _Slots:
-    """Bit positions for groups of literals, shared by one pack: a rule's keyword groups
-    and the groups of literals a pattern needs. One Aho-Corasick pass over a comment then
-    says, as one integer, which groups have a member in it."""
+    """Bit positions for groups of literals (a rule's keyword groups, or the groups of
+    literals a pattern needs). One Aho-Corasick pass over a comment then says, as one
+    integer, which groups have a member in it."""
 
     def __init__(self) -> None:
         self.bits: dict[frozenset[str], int] = {}
-        self.kinds: dict[str, set[frozenset[str]]] = {"keywords": set(), "literals": set()}
 
-    def mask(self, groups: Any, kind: str = "literals") -> int:
+    def mask(self, groups: Any) -> int:
         mask = 0
         for group in groups:
-            key = frozenset(group)
-            bit = self.bits.setdefault(key, len(self.bits))
-            self.kinds[kind].add(key)
+            bit = self.bits.setdefault(frozenset(group), len(self.bits))
             mask |= 1 << bit
         return mask
 
-    def automaton(self, kind: str) -> Any:
-        """Literal -> the bits of every group of ``kind`` it belongs to (None: no groups)."""
+    def automaton(self) -> Any:
+        """Literal -> the bits of every group it belongs to (None: no groups)."""
         by_word: dict[str, int] = {}
-        for group in self.kinds[kind]:
+        for group, bit in self.bits.items():
             for word in group:
-                by_word[word] = by_word.get(word, 0) | 1 << self.bits[group]
+                by_word[word] = by_word.get(word, 0) | 1 << bit
         if not by_word:
             return None
         automaton = ahocorasick.Automaton()
@@ -240,7 +237,8 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         raise RulePackError(f"{source}: unknown category {data['category']!r}") from exc
     prefix = {Category.MEDICAL: "medical.", Category.CRISIS: "crisis."}.get(category, f"{category}.")
     vocab = _vocab(data.get("vocab"))
-    slots = _Slots()
+    slots = _Slots()  # literals patterns need
+    keyword_slots = _Slots()  # the rules' keyword groups (few: small masks)
     cues: dict[str, Cue] = {}
     for name, spec in (data.get("cues") or {}).items():
         where = f"{source}: cue {name}"
@@ -300,7 +298,7 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         )
         groups = _keyword_groups(raw.get("keywords"), where)
         group_counts.append(len(groups))
-        keyword_masks.append(slots.mask(groups, "keywords"))
+        keyword_masks.append(keyword_slots.mask(groups))
 
     limits = data.get("limits") or {}
     sentence_end = _compile(str(data.get("sentence_end", r"[!?\n]+|\.(?!\d)")), vocab, source)
@@ -311,8 +309,8 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         rules=tuple(rules),
         sentence_end=sentence_end,
         clause_break=clause_break,
-        keywords=slots.automaton("keywords"),
-        literals=slots.automaton("literals"),
+        keywords=keyword_slots.automaton(),
+        literals=slots.automaton(),
         keyword_groups=tuple(group_counts),
         keyword_masks=tuple(keyword_masks),
         max_attempts=int(limits.get("max_attempts", 25)),
