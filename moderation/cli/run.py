@@ -52,12 +52,23 @@ def worker_command(
     concurrency: Annotated[int | None, typer.Option(help="Worker processes (default: CPU count).")] = None,
     pool: Annotated[str, typer.Option(help="Celery pool: prefork, threads or solo.")] = "prefork",
     loglevel: Annotated[str, typer.Option(help="Log level.")] = "INFO",
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Also serve this host's /metrics on this port (multi-host deployments)."),
+    ] = None,
 ) -> None:
     """Run a Celery worker consuming the moderation queue (scale by running more)."""
     from workers.app import QUEUE, celery_app
 
     settings = get_settings()
     configure(settings.log_level, settings.log_format)
+    if metrics_port:
+        import threading
+
+        from moderation import metrics
+
+        server = metrics.exporter(settings, "0.0.0.0", metrics_port)  # noqa: S104 (scraped by Prometheus)
+        threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     argv = [
         "worker",
         "-Q",
@@ -110,6 +121,9 @@ def serve_command(
     settings = get_settings()
     configure(settings.log_level, settings.log_format)
     migrate_command()
+    from moderation import metrics
+
+    metrics.reset(settings)  # this host's worker metric files from an earlier run
     children = [
         _spawn("worker", f"--concurrency={concurrency}"),
         _spawn("beat"),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import importlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -37,15 +36,18 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from moderation import metrics
 from moderation.accounts.models import Moderator
 from moderation.accounts.service import Principal
-from moderation.db import utcnow
+from moderation.db import enqueue_after_commit, utcnow
 from moderation.filters.types import Category
-from moderation.models import Article, Comment, CommentStatus, Decision, DecisionSource, LabeledExample
+from moderation.learning.store import record_label
+from moderation.models import Article, Comment, CommentStatus, Decision, DecisionSource
 from moderation.review.audit import SYSTEM_ACTOR, record_audit
 from moderation.review.policy import Priority
 from moderation.review.queue_models import Claim, Report
 from moderation.review.service import NotFoundError
+from moderation.webhooks import service as webhooks
 
 __all__ = [
     "Action",
@@ -497,21 +499,20 @@ def decide(
             comment, f"comment {comment_id} changed since version {version} (now version {comment.version})"
         )
     category = _REASON_CATEGORY.get(reason) if reason else None
-    session.add(
-        Decision(
-            comment_id=comment_id,
-            source=DecisionSource.MODERATOR,
-            decision=status,
-            priority=comment.priority,
-            categories=[category.value] if category else [],
-            scores={},
-            reasons=[],
-            versions={"moderator_reason": reason.value} if reason else {},
-            actor=who.name,
-            note=note,
-            created_at=now,
-        )
+    decision = Decision(
+        comment_id=comment_id,
+        source=DecisionSource.MODERATOR,
+        decision=status,
+        priority=comment.priority,
+        categories=[category.value] if category else [],
+        scores={},
+        reasons=[],
+        versions={"moderator_reason": reason.value} if reason else {},
+        actor=who.name,
+        note=note,
+        created_at=now,
     )
+    session.add(decision)
     session.execute(
         update(Report)
         .where(Report.comment_id == comment_id, Report.resolved_at.is_(None))
@@ -534,22 +535,13 @@ def decide(
     )
     label = "ham" if action is Action.APPROVE else _REASON_LABEL.get(reason) if reason else None
     if label:
-        _record_label(session, comment, label)
+        record_label(session=session, text=comment.body, label=label, comment_id=comment.id)
     session.flush()
+    # Subscribers hear of moderator decisions as of the pipeline's (after commit), and so do metrics.
+    webhooks.emit_decision(session, comment, decision)
+    action_name = action.value
+    enqueue_after_commit(session, lambda: metrics.record_moderator_action(action_name))
     return comment
-
-
-def _record_label(session: Session, comment: Comment, label: str) -> None:
-    """Feed the learning store (``moderation.learning.store.record_label`` when present)."""
-    try:
-        store = importlib.import_module("moderation.learning.store")
-    except ImportError:
-        store = None
-    record = getattr(store, "record_label", None)
-    if record is not None:
-        record(session=session, text=comment.body, label=label, comment_id=comment.id)
-    else:
-        session.add(LabeledExample(text=comment.body, label=label, source="moderator", comment_id=comment.id))
 
 
 @dataclass(frozen=True, slots=True)
