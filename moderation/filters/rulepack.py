@@ -26,7 +26,9 @@ about twice as fast as ``regex``.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from moderation.filters.types import Category, ReasonCode
 
 Scope = Literal["match", "before", "clause_before", "sentence", "comment"]
+# A match from either regular-expression module (only .span() is used).
+Match = Any
 ViewName = Literal["text", "folded"]
 
 
@@ -50,6 +54,9 @@ class Pattern:
     scope: Scope = "sentence"
     # The same pattern under ``re``, used on ASCII text (None: ``regex`` only).
     fast: re.Pattern[str] | None = None
+    # Without a ``fast`` twin: an ``re`` pattern that matches wherever this one can (and
+    # maybe elsewhere), used on ASCII text to find the starts worth confirming.
+    relaxed: re.Pattern[str] | None = None
     # Bits of the pack's literal groups (see ``RulePack.literals``) that must all be
     # present in the comment for a match to be possible (0: always search).
     need_mask: int = 0
@@ -225,11 +232,14 @@ class _Doc:
         self._clauses: list[int] | None = None
         self._memo: dict[tuple[int, int, int], bool] = {}
 
-    def compiled(self, pattern: Pattern) -> regex.Pattern[str] | re.Pattern[str]:
-        """The pattern to search the pattern's view with (its ``re`` twin on ASCII)."""
-        if pattern.fast is not None and self.ascii[pattern.view]:
-            return pattern.fast
-        return pattern.regex
+    def searcher(self, pattern: Pattern) -> Callable[[str, int], Match | None]:
+        """``pattern.regex.search``, or a faster equivalent on an ASCII view."""
+        if self.ascii[pattern.view]:
+            if pattern.fast is not None:
+                return pattern.fast.search
+            if pattern.relaxed is not None:
+                return partial(_confirmed_search, pattern.relaxed, pattern.regex)
+        return pattern.regex.search
 
     def present(self, view_name: str) -> int:
         """The literal groups (bits) with a member in the view (computed once)."""
@@ -304,9 +314,25 @@ class _Doc:
         key = (id(pattern), start, end)
         found = self._memo.get(key)
         if found is None:
-            found = self.compiled(pattern).search(self.slice(pattern, start, end)) is not None
+            found = self.searcher(pattern)(self.slice(pattern, start, end), 0) is not None
             self._memo[key] = found
         return found
+
+
+def _confirmed_search(relaxed: re.Pattern[str], exact: regex.Pattern[str], text: str, pos: int) -> Match | None:
+    """``exact.search(text, pos)``, found faster: ``relaxed`` matches wherever ``exact``
+    does, so its matches are the only starts ``exact`` needs to be tried at, in order."""
+    n = len(text)
+    while pos <= n:
+        candidate = relaxed.search(text, pos)
+        if candidate is None:
+            return None
+        start = candidate.start()
+        m = exact.match(text, start)
+        if m is not None:
+            return m
+        pos = start + 1
+    return None
 
 
 def _excused(rule: Rule, doc: _Doc, fa: int, fb: int) -> bool:
@@ -338,7 +364,7 @@ def _first_hit(rule: Rule, doc: _Doc) -> Hit | None:
             continue  # it cannot match this comment
         view = doc.views[pattern.view]
         text = view.text
-        search = doc.compiled(pattern).search
+        search = doc.searcher(pattern)
         pos = 0
         while pos <= len(text):
             m = search(text, pos)

@@ -39,7 +39,7 @@ import yaml
 
 from moderation.filters.rulepack import Cue, Pattern, Rule, RulePack, Scope, ViewName, plan_exceptions
 from moderation.filters.types import Category, ReasonCode
-from moderation.rules.prefilter import necessary_factors, re_twin
+from moderation.rules.prefilter import necessary_factors, re_twin, relaxed_twin
 
 _SCOPES = ("match", "before", "clause_before", "sentence", "comment")
 _VIEWS = ("text", "folded")
@@ -195,6 +195,7 @@ def _pattern(spec: Any, vocab: Mapping[str, str], where: str, default_scope: Sco
         cast(ViewName, view),
         cast(Scope, scope),
         fast=re_twin(compiled.pattern),
+        relaxed=relaxed_twin(compiled.pattern),
         need_mask=slots.mask(necessary_factors(compiled.pattern)),
     )
 

@@ -104,6 +104,62 @@ def re_twin(pattern: str) -> re.Pattern[str] | None:
         return None  # e.g. a variable-width look-behind, which only ``regex`` accepts
 
 
+def relaxed_twin(pattern: str) -> re.Pattern[str] | None:
+    """An :mod:`re` pattern that matches wherever ``pattern`` can, and maybe elsewhere.
+
+    Made by dropping the look-behinds (``(?<=..)``, ``(?<!..)``), the usual reason a
+    pattern has no exact :func:`re_twin` (``re`` wants them fixed-width). Dropping a
+    condition only adds matches, so its leftmost match is never to the right of the
+    original's: it finds candidate starts, and the original confirms each one.
+    """
+    if re_twin(pattern) is not None or not _plain_syntax(pattern):
+        return None
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        if pattern.startswith(("(?<=", "(?<!"), i):
+            i = _group_end(pattern, i)
+            continue
+        step = _token_end(pattern, i)
+        out.append(pattern[i:step])
+        i = step
+    relaxed = "".join(out)
+    if relaxed == pattern:
+        return None
+    return re_twin(relaxed)
+
+
+def _token_end(pattern: str, i: int) -> int:
+    """End of the token at ``i``: an escape, a whole character class or one character."""
+    if pattern[i] == "\\":
+        return i + 2
+    if pattern[i] == "[":
+        j = i + 1
+        if j < len(pattern) and pattern[j] == "^":
+            j += 1
+        if j < len(pattern) and pattern[j] == "]":
+            j += 1
+        while j < len(pattern) and pattern[j] != "]":
+            j += 2 if pattern[j] == "\\" else 1
+        return j + 1
+    return i + 1
+
+
+def _group_end(pattern: str, i: int) -> int:
+    """Index just past the group opening at ``i`` (which must be balanced)."""
+    depth = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i = _token_end(pattern, i) if c in "\\[" else i + 1
+    return i
+
+
 # A node summary: (exact, needs). ``exact`` is every string the node can match (None:
 # unknown or too many); ``needs`` is a list of groups, each a set of which any match's
 # surrounding text must contain one member.
@@ -116,7 +172,7 @@ class _Unsupported(Exception):
     pass
 
 
-def necessary_factors(pattern: str, max_groups: int = 2) -> tuple[frozenset[str], ...]:
+def necessary_factors(pattern: str, max_groups: int = 8) -> tuple[frozenset[str], ...]:
     """Groups of literals, one of each necessarily in any text ``pattern`` matches in.
 
     Empty when nothing useful is known (the pattern is then always searched).
