@@ -138,6 +138,10 @@ class RulePack:
     # ``re`` twins of the two boundary patterns, for ASCII text (None: use ``regex``).
     sentence_end_fast: re.Pattern[str] | None = None
     clause_break_fast: re.Pattern[str] | None = None
+    # One-character classes every match of them starts with, when rare (punctuation):
+    # scanning for those first is faster than trying the pattern everywhere.
+    sentence_end_start: re.Pattern[str] | None = None
+    clause_break_start: re.Pattern[str] | None = None
     # The same for the groups of literals patterns need (``Pattern.need_mask``), run
     # over a view only when a rule is tried on it.
     literals: Any = None
@@ -254,20 +258,35 @@ class _Doc:
         need = pattern.need_mask
         return self.present(pattern.view) & need == need
 
+    def _match_ends(
+        self, exact: regex.Pattern[str], fast: re.Pattern[str] | None, start: re.Pattern[str] | None
+    ) -> list[int]:
+        """``[m.end() for m in exact.finditer(folded text)]``, by the quickest way."""
+        text = self.folded.text
+        pattern: regex.Pattern[str] | re.Pattern[str] = fast if fast is not None and self.ascii["folded"] else exact
+        if start is None:
+            return [m.end() for m in pattern.finditer(text)]
+        # The pattern never matches empty, so each search resumes at the last end.
+        ends: list[int] = []
+        pos = 0
+        while (m := _confirmed_search(start, pattern, text, pos)) is not None:
+            pos = m.end()
+            ends.append(pos)
+        return ends
+
     def _sentence_bounds(self) -> tuple[list[int], list[int]]:
         if self._sentences is None:
-            text = self.folded.text
-            boundary = self.pack.sentence_end_fast if self.ascii["folded"] else None
-            ends = [m.end() for m in (boundary or self.pack.sentence_end).finditer(text)]
+            pack = self.pack
+            ends = self._match_ends(pack.sentence_end, pack.sentence_end_fast, pack.sentence_end_start)
             starts = [0, *ends]
-            ends.append(len(text))
+            ends.append(len(self.folded.text))
             self._sentences = (starts, ends)
         return self._sentences
 
     def _clause_starts(self) -> list[int]:
         if self._clauses is None:
-            fast = self.pack.clause_break_fast if self.ascii["folded"] else None
-            self._clauses = [m.end() for m in (fast or self.pack.clause_break).finditer(self.folded.text)]
+            pack = self.pack
+            self._clauses = self._match_ends(pack.clause_break, pack.clause_break_fast, pack.clause_break_start)
         return self._clauses
 
     def last_sentence_start(self, fa: int, fb: int) -> int | None:
@@ -319,7 +338,9 @@ class _Doc:
         return found
 
 
-def _confirmed_search(relaxed: re.Pattern[str], exact: regex.Pattern[str], text: str, pos: int) -> Match | None:
+def _confirmed_search(
+    relaxed: re.Pattern[str], exact: regex.Pattern[str] | re.Pattern[str], text: str, pos: int
+) -> Match | None:
     """``exact.search(text, pos)``, found faster: ``relaxed`` matches wherever ``exact``
     does, so its matches are the only starts ``exact`` needs to be tried at, in order."""
     n = len(text)

@@ -39,7 +39,7 @@ import yaml
 
 from moderation.filters.rulepack import Cue, Pattern, Rule, RulePack, Scope, ViewName, plan_exceptions
 from moderation.filters.types import Category, ReasonCode
-from moderation.rules.prefilter import necessary_factors, re_twin, relaxed_twin
+from moderation.rules.prefilter import necessary_factors, re_twin, relaxed_twin, start_chars
 
 _SCOPES = ("match", "before", "clause_before", "sentence", "comment")
 _VIEWS = ("text", "folded")
@@ -319,6 +319,8 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         window=int(limits.get("window", 300)),
         sentence_end_fast=re_twin(sentence_end.pattern),
         clause_break_fast=re_twin(clause_break.pattern),
+        sentence_end_start=start_chars(sentence_end.pattern),
+        clause_break_start=start_chars(clause_break.pattern),
     )
 
 

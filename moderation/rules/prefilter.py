@@ -160,6 +160,64 @@ def _group_end(pattern: str, i: int) -> int:
     return i
 
 
+def start_chars(pattern: str) -> re.Pattern[str] | None:
+    """A one-character :mod:`re` pattern for the characters a match can start with, when
+    that set is small and has no letter, digit or space (``[!?\\n]+|\\.(?!\\d)`` -> ``[!.?\\n]``).
+
+    Such a class is found by a fast scan, so searching for it first and confirming with
+    the pattern is quicker than letting the pattern try every position.
+    """
+    if _p is None or not _plain_syntax(pattern):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            parsed = _p.parse(pattern)
+        if parsed.state.flags & (re.IGNORECASE | re.VERBOSE) or parsed.getwidth()[0] == 0:
+            return None
+        chars = _first(list(parsed))
+    except (_Unsupported, re.error, Warning, ValueError, RecursionError):
+        return None
+    if not chars or len(chars) > 8 or any(c.isalnum() or c.isspace() and c != "\n" or c == "_" for c in chars):
+        return None
+    return re.compile("[" + "".join(sorted(re.escape(c) for c in chars)) + "]")
+
+
+def _first(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """Every character a match of the sequence can start with (None: unknown)."""
+    c = _c
+    for op, av in items:
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue  # zero-width: the next item starts the match
+        if op is c.LITERAL:
+            return {chr(av)}
+        if op is c.IN:
+            chars: set[str] = set()
+            for item_op, item_av in av:
+                if item_op is not c.LITERAL:
+                    return None
+                chars.add(chr(item_av))
+            return chars
+        if op is c.BRANCH:
+            union: set[str] = set()
+            for branch in av[1]:
+                first = _first(list(branch))
+                if first is None:
+                    return None
+                union |= first
+            return union
+        if op is c.SUBPATTERN:
+            if av[1] or av[2]:
+                return None
+            return _first(list(av[3]))
+        if op is c.ATOMIC_GROUP:
+            return _first(list(av))
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            return _first(list(av[2]))
+        return None
+    return None  # nothing but zero-width items: may match empty
+
+
 # A node summary: (exact, needs). ``exact`` is every string the node can match (None:
 # unknown or too many); ``needs`` is a list of groups, each a set of which any match's
 # surrounding text must contain one member.
