@@ -263,7 +263,9 @@ class _Doc:
     ) -> list[int]:
         """``[m.end() for m in exact.finditer(folded text)]``, by the quickest way."""
         text = self.folded.text
-        pattern: regex.Pattern[str] | re.Pattern[str] = fast if fast is not None and self.ascii["folded"] else exact
+        pattern: regex.Pattern[str] | re.Pattern[str] = (
+            fast if fast is not None and self.ascii["folded"] else exact
+        )
         if start is None:
             return [m.end() for m in pattern.finditer(text)]
         # The pattern never matches empty, so each search resumes at the last end.
@@ -286,7 +288,9 @@ class _Doc:
     def _clause_starts(self) -> list[int]:
         if self._clauses is None:
             pack = self.pack
-            self._clauses = self._match_ends(pack.clause_break, pack.clause_break_fast, pack.clause_break_start)
+            self._clauses = self._match_ends(
+                pack.clause_break, pack.clause_break_fast, pack.clause_break_start
+            )
         return self._clauses
 
     def last_sentence_start(self, fa: int, fb: int) -> int | None:

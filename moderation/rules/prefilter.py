@@ -17,15 +17,18 @@ other pattern simply keeps the plain ``regex`` search.
 
 from __future__ import annotations
 
+import importlib
 import re
 import warnings
 from typing import Any
 
-try:  # Python 3.11+: the parser behind re.compile
-    from re import _constants as _c
-    from re import _parser as _p
-except ImportError:  # pragma: no cover - older interpreters: no factors, same results
-    _c = _p = None  # type: ignore[assignment]
+# The parser behind re.compile (Python 3.11+: re._parser); without it no factors or start
+# characters are derived, and every pattern is simply searched.
+try:
+    _p: Any = importlib.import_module("re._parser")
+    _c: Any = importlib.import_module("re._constants")
+except ImportError:  # pragma: no cover - other interpreters
+    _p = _c = None
 
 # Letter escapes that mean the same in ``re`` and ``regex`` (V0) on ASCII text.
 _CLASS_ESCAPES = set("bBwWsSdDAZntrfv")
@@ -178,7 +181,8 @@ def start_chars(pattern: str) -> re.Pattern[str] | None:
         chars = _first(list(parsed))
     except (_Unsupported, re.error, Warning, ValueError, RecursionError):
         return None
-    if not chars or len(chars) > 8 or any(c.isalnum() or c.isspace() and c != "\n" or c == "_" for c in chars):
+    # Letters, digits and spaces are everywhere: scanning for them first would not pay.
+    if not chars or len(chars) > 8 or any(c.isalnum() or c == "_" or c in " \t\r\f\v" for c in chars):
         return None
     return re.compile("[" + "".join(sorted(re.escape(c) for c in chars)) + "]")
 
@@ -328,7 +332,7 @@ def _node(op: Any, av: Any) -> _Info:
             return exact, needs
         return None, _with_exact(exact, needs)
     if op is c.ASSERT:
-        direction, sub = av
+        _direction, sub = av
         exact, needs = _seq(list(sub))
         # What a look-around sees is in the text too, though not in the match.
         return {""}, _with_exact(exact, needs)
