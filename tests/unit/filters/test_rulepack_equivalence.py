@@ -22,17 +22,23 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import sys
+from dataclasses import replace
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import pytest
+import regex
 
+from moderation.filters import rulepack
 from moderation.filters.normalize import normalize
+from moderation.filters.rulepack import Cue, Pattern, RulePack, plan_exceptions
 from moderation.filters.types import CommentInput
 from moderation.rules import load_crisis_check, load_medical_check
+from moderation.rules.prefilter import necessary_factors, re_twin, relaxed_twin, start_chars
 
 ROOT = Path(__file__).resolve().parents[3]
 CORPUS = ROOT / "tests" / "data" / "comments.jsonl"
@@ -298,6 +304,166 @@ def test_frozen_output_is_not_trivial() -> None:
     all_rules = {r.id for name in PACKS for r in load_pack(name).rules}
     assert fired == all_rules
     assert 0.2 < len(hits) / expected()["count"] < 0.9
+
+
+# ---------------------------------------------------------------- the speed-ups, one by one
+
+
+@pytest.mark.parametrize(
+    ("pattern", "twin"),
+    [
+        (r"\bhow (?:much|many)\b", True),
+        (r"(?<=[.!?]\s)bye\W*$", True),  # fixed-width look-behind: re accepts it
+        (r"(?<!\b(?:ego|near)[ -])\bdie\b", False),  # variable width: regex only
+        (r"\p{L}+", False),  # a property: regex only
+        (r"(?:abc){e<=1}", False),  # fuzzy in regex, literal braces in re
+        (r"a{2,}b{,3}", True),
+        (r"x{}", False),  # literal braces
+        (r"(?i)ket", False),  # inline flags
+        (r"(?P<x>a)(?P=x)", False),  # named groups, back-references
+        (r"[[a]]", False),  # a nested set in regex V1, a FutureWarning in re
+        (r"[a--b]", False),  # set difference
+        (r"(?>a+)b++", True),  # atomic and possessive: both modules
+    ],
+)
+def test_re_twin_only_for_syntax_with_one_meaning(pattern: str, twin: bool) -> None:
+    assert (re_twin(pattern) is not None) is twin
+
+
+@pytest.mark.parametrize(
+    ("pattern", "groups"),
+    [
+        (r"\bhow (?:much|many)\b", [{"how much", "how many"}]),
+        (r"\bkill(?:ing|ed)?\s?my\s?self\b", [{"self"}, {"kill", "killing", "killed"}]),
+        (r"\b(?:a|b)\w*", []),  # only one-letter literals: not worth looking for
+        (r"\bx(?=.*\bsoon\b)", [{"soon"}]),  # a look-ahead's text is in the comment too
+        (r"\bx(?!.*\bsoon\b)", []),
+        (r"(?:foo)?bar", [{"bar", "foobar"}]),  # exact strings, redundant but sound
+        (r"\bend\b\w*(?:stuff|things)", [{"stuff", "things"}, {"end"}]),
+        (r"(\w+)\1", []),  # back-reference: no factors
+    ],
+)
+def test_necessary_factors(pattern: str, groups: list[set[str]]) -> None:
+    assert sorted(map(sorted, necessary_factors(pattern))) == sorted(map(sorted, groups))
+
+
+def test_relaxed_twin_drops_look_behinds_only() -> None:
+    relaxed = relaxed_twin(r"(?<!\b(?:ego|near|it'?s)[ -])\bdie(?!\s(?:of|for))\b")
+    assert relaxed is not None
+    assert relaxed.pattern == r"\bdie(?!\s(?:of|for))\b"
+    assert relaxed_twin(r"\bdie\b") is None  # has an exact twin already
+
+
+def test_start_chars_only_for_rare_punctuation() -> None:
+    start = start_chars(r"[!?\n]+|\.(?!\d)")
+    assert start is not None
+    assert sorted(start.findall("a.b!c?d\ne")) == sorted(".!?\n")
+    assert start_chars(r"[,;:()]|\s[-]+\s|\b(?:but|so)\b") is None  # letters and spaces
+    assert start_chars(r"x?") is None  # may match empty
+
+
+def _pattern_sources() -> list[str]:
+    from moderation.rules import load_pack
+
+    sources = set()
+    for name in PACKS:
+        for rule in load_pack(name).rules:
+            for pattern in rule.match + rule.require + rule.unless:
+                sources.add(pattern.regex.pattern)
+            for cue in rule.cues:
+                sources.update(p.regex.pattern for p in cue.when + cue.unless)
+    return sorted(sources)
+
+
+def test_speed_ups_are_sound_on_every_pack_pattern() -> None:
+    """On every input text, for every pattern of both packs: the ``re`` twin finds what
+    ``regex`` finds (ASCII text), a text that matches holds a literal of each needed
+    group, and the relaxed twin's leftmost match is never right of the original's."""
+    texts = [t for t in inputs()[::7] if t.isascii()]
+    folded = [normalize(t).folded.text for t in texts]
+    checked = 0
+    for source in _pattern_sources():
+        exact = regex.compile(source)
+        twin, relaxed, needs = re_twin(source), relaxed_twin(source), necessary_factors(source)
+        for text in folded:
+            m = exact.search(text)
+            if twin is not None:
+                t = twin.search(text)
+                assert (t and t.span()) == (m and m.span()), source
+            if relaxed is not None and m is not None:
+                r = relaxed.search(text)
+                assert r is not None, source
+                assert r.start() <= m.start(), source
+            if m is not None:
+                assert all(any(word in text for word in group) for group in needs), source
+                checked += 1
+    assert checked > 1000
+
+
+def _without_speed_ups(pack: RulePack) -> RulePack:
+    """The same pack with every precomputed speed-up removed: plain ``regex`` searches."""
+
+    def plain(p: Pattern) -> Pattern:
+        return replace(p, fast=None, relaxed=None, need_mask=0)
+
+    def plain_cue(c: Cue) -> Cue:
+        return replace(c, when=tuple(map(plain, c.when)), unless=tuple(map(plain, c.unless)))
+
+    rules = []
+    for r in pack.rules:
+        require, unless = tuple(map(plain, r.require)), tuple(map(plain, r.unless))
+        cues = tuple(map(plain_cue, r.cues))
+        rules.append(
+            replace(
+                r,
+                match=tuple(map(plain, r.match)),
+                require=require,
+                unless=unless,
+                cues=cues,
+                plan=plan_exceptions(require, unless, cues),
+            )
+        )
+    return replace(
+        pack,
+        rules=tuple(rules),
+        sentence_end_fast=None,
+        clause_break_fast=None,
+        sentence_end_start=None,
+        clause_break_start=None,
+    )
+
+
+# Where ``re`` and ``regex`` disagree: a spacing vowel sign (category Mc) is a word
+# character for ``regex`` only, so "myself" + U+093F has no word boundary for it.
+UNICODE_TEXTS = [
+    "i want to kill myself\u093f tonight",
+    "i want to kill myself \u093f tonight",
+    "\u0915\u093f i want to die \u0967\u0968 mg",
+    "snort 50mg\u093f at home alone",
+    "stop taking your meds\u0bf0 now, ketamine cures depression\u093f",
+    "goodbye everyone\u093f. this is my last post",
+    "\U0001f600 i will end it tonight \U0001f62d",
+]
+
+
+@pytest.mark.parametrize("name", PACKS)
+def test_speed_ups_change_nothing_on_unicode_text(name: str) -> None:
+    from moderation.rules import load_pack
+
+    pack = load_pack(name)
+    plain = _without_speed_ups(pack)
+    assert rulepack.match_pack(plain, normalize("x")) == []
+    for text in UNICODE_TEXTS + list(inputs()[::25]):
+        norm = normalize(text)
+        fast = [(h.rule.id, h.span) for h in rulepack.match_pack(pack, norm)]
+        slow = [(h.rule.id, h.span) for h in rulepack.match_pack(plain, norm)]
+        assert fast == slow, text
+
+
+def test_unicode_texts_are_ones_where_re_and_regex_differ() -> None:
+    text = normalize(UNICODE_TEXTS[0]).folded.text
+    assert regex.search(r"myself\b", text) is None
+    assert re.search(r"myself\b", text) is not None
 
 
 if __name__ == "__main__":
