@@ -52,8 +52,13 @@ class AbuseLexicon:
 
     version: str
     targets: tuple[str, ...]
+    persons: tuple[str, ...]
     fillers: tuple[str, ...]
     insults: tuple[str, ...]
+    epithets: tuple[str, ...]
+    dismissals: tuple[str, ...]
+    superlatives: tuple[str, ...]
+    works: tuple[str, ...]
     insult_phrases: tuple[str, ...]
     group_targets: tuple[str, ...]
     violence: tuple[str, ...]
@@ -128,6 +133,15 @@ def _windows(text: str, anchors: frozenset[str]) -> list[tuple[int, int]]:
 
 
 _REACH = 100
+# Where a clause starts: the text's start, or just after , . ! ? ; : (and one space).
+_CLAUSE_START = r"(?:(?<![\s\S])|(?<=[,.!?;:])|(?<=[,.!?;:]\s))"
+# Where it ends: punctuation or the end of the text.
+_CLAUSE_END = r"(?=\s*(?:[,.!?;:]|$))"
+# A word that may modify a name ("pathetic", "pill-popping") but is no article, possessive or
+# preposition: "as a boomer," "like a clown." are not name-calling.
+_MODIFIER = (
+    r"(?!(?:a|an|the|my|our|his|her|their|your|its|as|like|of|to|for|no|not|and|or|is|are|was)\s)[\w'-]+"
+)
 
 
 def _alt(phrases: Iterable[str]) -> str:
@@ -146,15 +160,25 @@ class AbuseClassifierCheck:
         self.version = f"{model.version}+{lexicon.version}"
         w = r"[^\W_]"  # a letter or digit: phrases must not sit inside longer words
         targets, insults = _alt(lexicon.targets), _alt(lexicon.insults)
-        fillers = _alt(lexicon.fillers)
+        fillers, epithets = _alt(lexicon.fillers), _alt(lexicon.epithets)
         self._insult = re.compile(
-            rf"(?<!{w})(?:{targets}\s+(?:{fillers}\s+){{0,3}}{insults}"
+            rf"(?<!{w})(?:{targets}\s+(?:{fillers}\s+){{0,4}}{insults}"
+            # Third person: "the author is a complete idiot", "whoever runs this site is a clown".
+            rf"|{_alt(lexicon.persons)}(?:\s+[\w'-]+){{0,4}}?\s+(?:is|are|'s)\s+(?:{fillers}\s+){{0,4}}{insults}"
             rf"|{insults}\s+like\s+(?:you|u)"
-            rf"|{_alt(lexicon.insult_phrases)})(?!{w})"
+            rf"|what\s+kind\s+of\s+{epithets}"
+            rf"|{_alt(lexicon.superlatives)}\s+{_alt(lexicon.works)}"
+            rf"|{_alt(lexicon.insult_phrases)}"
+            # Name-calling as a clause of its own (", loser." "Pathetic idiots." ", you brat.").
+            rf"|{_CLAUSE_START}(?:(?:you|u)\s+)?(?:{_MODIFIER}\s+){{0,2}}{epithets}{_CLAUSE_END}"
+            # Put-downs as a command or retort ("Get a job." ", nobody asked").
+            rf"|{_CLAUSE_START}{_alt(lexicon.dismissals)}"
+            rf"(?:\s+(?:[\w'-]+\s+){{0,2}}?(?:else|elsewhere|already|now|here|then))?{_CLAUSE_END})(?!{w})"
         )
         violence = _alt(lexicon.violence)
         self._threat = re.compile(
             rf"(?<!{w})(?:{_alt(lexicon.threat_phrases)}"
+            rf"|hope\s+(?:you|u|ya)(?:\s+all|\s+guys|\s+people)?\s+{violence}"
             rf"|{_alt(lexicon.threat_subjects)}\s+(?:\w+\s+)?{_alt(lexicon.threat_verbs)}\s+(?:you|u|ya)"
             # "I will find you a link": a favour, not a threat.
             r"(?!\s+(?:a|an|the|some|more|one|it|that|this|those|these|info|links?|sources?|studies)\b)"
@@ -165,7 +189,13 @@ class AbuseClassifierCheck:
         self._group = re.compile(rf"(?<!{w}){_alt(lexicon.group_targets)}\s+(?:should|are|deserve)(?!{w})")
         # The patterns above try dozens of alternatives at every position; a set lookup of
         # the comment's words skips them unless a word they need is present.
-        self._insult_anchors = _anchors(*lexicon.insults, *lexicon.insult_phrases)
+        self._insult_anchors = _anchors(
+            *lexicon.insults,
+            *lexicon.insult_phrases,
+            *lexicon.epithets,
+            *lexicon.dismissals,
+            *lexicon.superlatives,
+        )
         self._threat_anchors = _anchors(*lexicon.threat_phrases, *lexicon.threat_verbs, *lexicon.violence)
         self._group_anchors = _anchors(*lexicon.group_targets)
         self._mild_anchors = _words(*lexicon.mild_profanity)

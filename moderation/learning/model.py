@@ -39,7 +39,10 @@ from moderation.learning.features import WORD_PREFIX, meta_features, prepare, to
 # 1: tokens, character grams and bigrams; 2: plus comment-level signals.
 FORMAT = 1
 FORMAT_META = 2
-_CACHE_LIMIT = 200_000
+# Scores of tokens outside the vocabulary's words, kept between comments. Every distinct
+# comment can bring a new one (a name, a typo, a number), so the cache is reset when it
+# reaches this size: a worker's memory stays flat however many comments it reads.
+UNSEEN_TOKEN_LIMIT = 4096
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -82,7 +85,16 @@ class LinearTextModel:
             if feature.startswith(WORD_PREFIX) and " " in feature:
                 first, second = feature[len(WORD_PREFIX) :].split(" ", 1)
                 self._bigrams[first, second] = weight
-        self._token_cache: dict[str, float] = {}
+        # Every vocabulary word's whole contribution, computed once: most tokens of a comment
+        # are found here. Tokens outside it are scored on first sight and cached up to
+        # UNSEEN_TOKEN_LIMIT (see _token_score).
+        get = self._w.get
+        self._known: dict[str, float] = {
+            token: sum(get(f, 0.0) for f in token_features(token))
+            for token in (f[len(WORD_PREFIX) :] for f in self._w if f.startswith(WORD_PREFIX))
+            if token and " " not in token
+        }
+        self._token_cache: dict[str, float] = dict(self._known)
         self._lock = threading.Lock()
 
     # -- inference -------------------------------------------------------------------------
@@ -92,9 +104,9 @@ class LinearTextModel:
         if score is None:
             get = self._w.get
             score = sum(get(f, 0.0) for f in token_features(token))
-            if len(self._token_cache) >= _CACHE_LIMIT:
+            if len(self._token_cache) >= len(self._known) + UNSEEN_TOKEN_LIMIT:
                 with self._lock:
-                    self._token_cache.clear()
+                    self._token_cache = dict(self._known)
             self._token_cache[token] = score
         return score
 

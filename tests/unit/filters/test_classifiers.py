@@ -60,6 +60,23 @@ def test_spam_check_reason_follows_threshold(p, flagged):
         ("I know where you live.", {ReasonCode.ABUSE_THREAT}, "I know where you live"),
         ("People like you should stay off the internet", {ReasonCode.ABUSE_INSULT}, "People like you should"),
         ("k i l l yourself", {ReasonCode.ABUSE_THREAT}, "k i l l yourself"),
+        # Third person: the author, a doctor, whoever runs the site, a group of readers.
+        ("Honestly the author is a total fraud.", {ReasonCode.ABUSE_INSULT}, "author is a total fraud"),
+        ("my doctor who prescribed it is an idiot", {ReasonCode.ABUSE_INSULT}, None),
+        ("whoever edits this blog is a clown", {ReasonCode.ABUSE_INSULT}, None),
+        ("you guys are all a bunch of sheep", {ReasonCode.ABUSE_INSULT}, None),
+        # Name-calling as a clause of its own, with or without "you".
+        ("Read the study, moron.", {ReasonCode.ABUSE_INSULT}, "moron"),
+        ("Absolute clowns. All of them", {ReasonCode.ABUSE_INSULT}, "Absolute clowns"),
+        ("Nice story, you whiny brat!", {ReasonCode.ABUSE_INSULT}, "you whiny brat"),
+        ("What kind of idiot trusts a horse drug?", {ReasonCode.ABUSE_INSULT}, "What kind of idiot"),
+        ("Worst, stupidest take on depression", {ReasonCode.ABUSE_INSULT}, "stupidest take"),
+        # Put-downs as commands or retorts.
+        ("Get a life. Seriously.", {ReasonCode.ABUSE_INSULT}, "Get a life"),
+        ("ok boomer, no one asked", {ReasonCode.ABUSE_INSULT}, "no one asked"),
+        ("Stop crying already, it's just a drug", {ReasonCode.ABUSE_INSULT}, "Stop crying already"),
+        ("Hope you guys suffer", {ReasonCode.ABUSE_THREAT}, "Hope you guys suffer"),
+        ("fuck you and your clinic", {ReasonCode.ABUSE_INSULT}, "fuck you"),
         # Not aimed at anyone, or not an insult.
         ("this shit actually worked for me", set(), None),
         ("I felt so stupid asking my doctor, but she was kind", set(), None),
@@ -67,6 +84,16 @@ def test_spam_check_reason_follows_threshold(p, flagged):
         ("Thank you, this article helped me", set(), None),
         ("I will find you a link to the study", set(), None),
         ("Skilled nurses; killer side effects though", set(), None),
+        # The same words, not aimed at anyone.
+        ("I felt like a clown at my first appointment.", set(), None),
+        ("As a loser of many battles with depression, this gave me hope", set(), None),
+        ("I had to get a job after my leave ended and it helped", set(), None),
+        ("Nobody asked me about my history before the infusion", set(), None),
+        ("My doctor is great and the nurse is not stupid at all", set(), None),
+        ("I hope you all feel better soon", set(), None),
+        ("The dumbest thing I did was skip my follow-up", set(), None),
+        ("Everyone in my group is weak some days, and that's okay", set(), None),
+        ("I stopped crying every morning after the third session.", set(), None),
     ],
 )
 def test_insults_and_threats(text, codes, quote):

@@ -132,3 +132,29 @@ def test_shipped_artifacts_are_small_versioned_and_cached(kind):
     assert model.version.startswith(f"{kind}-")
     assert model.version.endswith(model.meta["sha256"][:8])
     assert model.threshold == 0.5
+
+
+def test_token_cache_stays_bounded_over_many_distinct_comments():
+    # Every comment brings tokens no vocabulary holds (names, typos, codes): a worker that
+    # reads 100,000 distinct comments must not keep them all.
+    from moderation.filters.classifiers import AbuseClassifierCheck, SpamClassifierCheck
+    from moderation.filters.normalize import normalize
+    from moderation.filters.types import CommentInput
+    from moderation.learning.loader import load_abuse_lexicon
+    from moderation.learning.model import UNSEEN_TOKEN_LIMIT
+
+    spam, abuse = load_model("spam"), load_model("abuse")
+    checks = [SpamClassifierCheck(spam), AbuseClassifierCheck(abuse, load_abuse_lexicon())]
+    sizes = []
+    for i in range(20_000):
+        text = f"My clinic kx{i}q said visit {i * 7919 % 100_003}zz and ask for nurse Qw{i}ert, damn"
+        comment, norm = CommentInput(text), normalize(text)
+        for check in checks:
+            check(comment, norm)
+        if i % 5_000 == 4_999:
+            sizes.append((len(spam._token_cache), len(abuse._token_cache)))
+    for model, size in zip((spam, abuse), zip(*sizes, strict=True), strict=True):
+        assert max(size) <= len(model._known) + UNSEEN_TOKEN_LIMIT, size
+    # The vocabulary's own words stay precomputed whatever was cleared.
+    assert spam._known
+    assert all(t in spam._token_cache for t in list(spam._known)[:100])
