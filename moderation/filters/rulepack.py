@@ -16,11 +16,19 @@ ends. Every span reported is an offset in the original comment.
 
 Rules are only tried when one of their keywords occurs in the folded text (one
 Aho-Corasick pass), which keeps a pack of dozens of rules within a few microseconds on
-the typical comment. Two optional speed-ups precomputed by the loader never change a
-result: a pattern whose necessary literals (``Pattern.need_mask``) are absent from the
-comment is not searched, since it could not match, and on pure-ASCII text a pattern is
-searched with its ``re`` twin (``Pattern.fast``), which means the same there and is
-about twice as fast as ``regex``.
+the typical comment. The optional speed-ups the loader precomputes
+(:mod:`moderation.rules.prefilter`) never change a result:
+
+* a pattern whose necessary literals (``Pattern.need_mask``) are absent from the comment
+  is not searched, since it could not match;
+* on a pure-ASCII view a pattern is searched with its ``re`` twin (``Pattern.fast``),
+  which means the same there and is about twice as fast as ``regex``; a pattern ``re``
+  cannot compile (a variable-width look-behind) scans with a relaxed ``re`` twin and
+  ``regex`` confirms each candidate start (``Pattern.relaxed``);
+* sentence ends are found by scanning for the characters they start with first.
+
+``tests/unit/filters/test_rulepack_equivalence.py`` holds the engine to the reasons the
+plain ``regex`` engine gave on ~5,000 texts, and tests each speed-up on its own.
 """
 
 from __future__ import annotations

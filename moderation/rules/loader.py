@@ -26,6 +26,10 @@ A ``<pattern>`` is a regex string (folded view) or ``{pattern, view: text|folded
 scope: match|before|clause_before|sentence|comment}``. Patterns are compiled with the
 ``regex`` module; a quantified group that contains an unbounded quantifier (the shape
 of catastrophic backtracking, e.g. ``(a+)+``) is refused.
+
+Nothing in the YAML is about speed: the loader derives, per pattern, an ``re`` twin, the
+literals a match needs and, for the boundary patterns, their start characters (see
+:mod:`moderation.rules.prefilter`); the engine uses them without changing any result.
 """
 
 from __future__ import annotations
