@@ -14,7 +14,8 @@ may legitimately change: regenerate the file with
     python3 tests/unit/filters/test_rulepack_equivalence.py --write
 
 and review the diff of ``tests/data/rulepack_expected.json`` (every changed line is a
-changed decision) before committing it.
+changed decision) before committing it. ``--time`` prints the time per comment of
+normalize, medical and crisis over the corpus.
 """
 
 from __future__ import annotations
@@ -466,7 +467,47 @@ def test_unicode_texts_are_ones_where_re_and_regex_differ() -> None:
     assert re.search(r"myself\b", text) is not None
 
 
+def time_checks(reps: int = 20, rounds: int = 5) -> None:
+    """Print CPU time per comment of normalize, medical and crisis over the corpus.
+
+    Each comment is run ``reps`` times in a row (time.perf_counter_ns), the best of
+    ``rounds`` rounds is kept per comment, then median and mean are taken over comments.
+    """
+    import statistics
+    import time
+
+    texts = _corpus()
+    medical, crisis = load_medical_check(), load_crisis_check()
+    items = [(t, CommentInput(text=t), normalize(t)) for t in texts]
+    calls: dict[str, Any] = {
+        "normalize": lambda t, _c, _n: normalize(t),
+        "medical": lambda _t, c, n: medical(c, n),
+        "crisis": lambda _t, c, n: crisis(c, n),
+    }
+    best = {name: [float("inf")] * len(items) for name in calls}
+    clock = time.perf_counter_ns
+    for _ in range(rounds):
+        for i, (t, c, n) in enumerate(items):
+            for name, call in calls.items():
+                start = clock()
+                for _ in range(reps):
+                    call(t, c, n)
+                best[name][i] = min(best[name][i], (clock() - start) / reps / 1000)
+    mid = [i for i, t in enumerate(texts) if 150 <= len(t) <= 250]
+    print(f"{len(texts)} comments, {len(mid)} of 150-250 chars; {reps} calls each, best of {rounds}")
+    print(f"{'check':<10} {'median µs':>10} {'mean µs':>8}   {'150-250 median':>14} {'mean':>6}")
+    for name, values in best.items():
+        sub = [values[i] for i in mid]
+        print(
+            f"{name:<10} {statistics.median(values):>10.1f} {statistics.mean(values):>8.1f}"
+            f"   {statistics.median(sub):>14.1f} {statistics.mean(sub):>6.1f}"
+        )
+
+
 if __name__ == "__main__":
-    if "--write" not in sys.argv:
-        sys.exit("usage: python3 tests/unit/filters/test_rulepack_equivalence.py --write")
-    write_expected()
+    if "--write" in sys.argv:
+        write_expected()
+    elif "--time" in sys.argv:
+        time_checks()
+    else:
+        sys.exit("usage: python3 tests/unit/filters/test_rulepack_equivalence.py --write | --time")
