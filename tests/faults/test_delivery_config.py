@@ -34,8 +34,13 @@ KNOWN_LONG_RETRIES = {
     "moderation.deliver_webhook",
 }
 
+# Acknowledged on receipt on purpose: minutes of CPU that must not run twice; a lost run is
+# the next night's (workers/tasks_jobs.py). Time limits do not matter for it: once acked,
+# the visibility timeout no longer applies.
+KNOWN_EARLY_ACK = {"moderation.retrain_models"}
+
 # moderation.run_job: time_limit=min(jobs_time_limit, visibility_timeout - 10), so with the
-# fault tests' 10 s visibility timeout its hard limit is 0 (none) and its soft limit -5 s.
+# fault tests' 12 s visibility timeout its hard limit is 2 s and its soft limit -3 s.
 KNOWN_BAD_LIMITS = {"defaults": set(), "fault-tests": {"moderation.run_job"}}
 
 # Run in a fresh interpreter: the task modules read get_settings() at import, so the
@@ -98,8 +103,8 @@ def test_acknowledged_late_and_requeued_when_the_worker_dies(probe):
     moderate = probe["tasks"]["moderation.moderate_comment"]
     assert moderate["acks_late"] is True
     assert moderate["reject_on_worker_lost"] is True
-    for name, task in probe["tasks"].items():
-        assert task["acks_late"] is True, f"{name} acknowledges early: a crash would lose it"
+    early = {name for name, task in probe["tasks"].items() if task["acks_late"] is not True}
+    assert early == KNOWN_EARLY_ACK, "a task acknowledging early (a crash would lose it), or one fixed"
 
 
 def test_time_limits_and_prefetch_below_the_visibility_timeout(probe):
@@ -112,6 +117,8 @@ def test_time_limits_and_prefetch_below_the_visibility_timeout(probe):
     assert probe["prefetch"] * probe["time_limit"] < visibility
     bad = set()
     for name, task in probe["tasks"].items():
+        if not task["acks_late"]:
+            continue
         limit = task["time_limit"] if task["time_limit"] is not None else probe["time_limit"]
         soft = task["soft_time_limit"]
         if not (0 < limit < visibility) or not (soft is None or 0 < soft < limit):
@@ -131,7 +138,7 @@ def test_retries_are_for_transient_database_errors_with_bounded_backoff(probe):
     assert moderate["max_retries"] is not None  # finite: requeue-stuck takes over after
     long_waits = set()
     for name, task in probe["tasks"].items():
-        if not task["autoretry_for"]:
+        if not task["autoretry_for"] or not task["acks_late"]:
             continue
         longest = task["retry_backoff_max"] if task["retry_backoff"] else task["default_retry_delay"]
         if longest >= visibility:
