@@ -39,13 +39,15 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
+from moderation.filters.types import CheckResult, Reason
+
 if TYPE_CHECKING:
     import re
 
     import regex
 
     from moderation.filters.normalize import Normalized, View
-    from moderation.filters.types import Category, ReasonCode
+    from moderation.filters.types import Category, CommentInput, ReasonCode
 
 Scope = Literal["match", "before", "clause_before", "sentence", "comment"]
 # A match from either regular-expression module (only .span() is used).
@@ -458,3 +460,28 @@ def match_pack(pack: RulePack, norm: Normalized) -> list[Hit]:
         if hit is not None:
             hits.append(hit)
     return hits
+
+
+class RulePackCheck:
+    """A pure check driven by one compiled rule pack (``medical``, ``crisis``)."""
+
+    name = "rulepack"
+
+    def __init__(self, pack: RulePack) -> None:
+        self.pack = pack
+        self.version = pack.version
+
+    def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:  # noqa: ARG002
+        reasons = tuple(
+            Reason(
+                code=h.rule.code,
+                category=h.rule.category,
+                span=h.span,
+                detail=f"{h.rule.detail}: “{h.excerpt}”",
+                rule_id=h.rule.id,
+                score=h.rule.score,
+            )
+            for h in match_pack(self.pack, norm)
+        )
+        score = max((r.score for r in reasons), default=0.0)
+        return CheckResult(self.name, self.version, reasons, {self.name: score})
