@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from moderation.filters.normalize import Normalized
+from moderation.filters.normalize import Normalized, View
 from moderation.filters.types import Category, CheckResult, CommentInput, Reason, ReasonCode
 
 
@@ -69,6 +69,18 @@ class AbuseLexicon:
 
 
 _WORD_RE = re.compile(r"[^\W_]+")
+
+
+# ASCII letters and digits kept, every other ASCII character a space: for an ASCII text,
+# splitting the translation gives the words _WORD_RE finds, at half the cost.
+_ASCII_WORD_TABLE = bytes(c if chr(c).isalnum() else 32 for c in range(256))
+
+
+def _word_set(text: str) -> set[str]:
+    """The set of _WORD_RE words of ``text``."""
+    if text.isascii():
+        return set(text.encode().translate(_ASCII_WORD_TABLE).decode().split())
+    return set(_WORD_RE.findall(text))
 
 
 def _words(*phrases: str) -> frozenset[str]:
@@ -204,11 +216,14 @@ class AbuseClassifierCheck:
     def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:  # noqa: ARG002 (Check protocol)
         reasons: list[Reason] = []
         text = norm.text.text
-        words = set(_WORD_RE.findall(text))
+        words = _word_set(text)
         # Leetspeak folding also reads a trailing "!" as "i" ("idiot!" -> "idioti"), so a
         # pattern that finds nothing in the folded view gets a second try on the plain one.
-        views = (norm.folded, norm.text) if norm.folded.text != text else (norm.folded,)
-        folded_words = set(_WORD_RE.findall(norm.folded.text)) | words
+        if norm.folded.text != text:
+            views: tuple[View, ...] = (norm.folded, norm.text)
+            folded_words = _word_set(norm.folded.text) | words
+        else:
+            views, folded_words = (norm.folded,), words
         for pattern, anchors, code, rule, score in (
             (self._threat, self._threat_anchors, ReasonCode.ABUSE_THREAT, "threat", 1.0),
             (self._insult, self._insult_anchors, ReasonCode.ABUSE_INSULT, "insult", self.insult_score),

@@ -145,23 +145,47 @@ def features(prepared: str) -> tuple[list[str], int]:
     return out, max(len(toks), 1)
 
 
-def meta_features(toks: Sequence[str], prepared: str) -> list[str]:
-    """Comment-level signals of a prepared text whose tokens are ``toks`` (one of each)."""
+# What each comment-level signal can be, in the order meta_signals() returns them.
+META_SIGNALS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("len", ("1", "2", "3", "4", "5")),
+    ("", ("", "url", "url_own")),  # no link / a link / a link to the page's own host
+    ("", ("", "excl")),
+    ("", ("", "digit")),
+    ("promo", ("0", "1", "2", "3")),
+    ("topic", ("0", "1", "2", "3")),
+    ("phrase", ("0", "1", "2")),
+    ("self", ("0", "1", "2")),
+)
+
+
+def meta_signals(toks: Sequence[str], prepared: str) -> tuple[int, int, int, int, int, int, int, int]:
+    """Comment-level signals of a prepared text, each as the index of its value in META_SIGNALS."""
     n = len(toks)
-    length = "1" if n < 4 else "2" if n < 8 else "3" if n < 16 else "4" if n < 32 else "5"
-    out = [META_PREFIX + "len" + length]
+    length = 0 if n < 4 else 1 if n < 8 else 2 if n < 16 else 3 if n < 32 else 4
     words = set(toks)
+    url = 0
     if "zurlz" in words:
         i = toks.index("zurlz")
-        host = toks[i + 1] if i + 1 < n else ""
-        out.append(META_PREFIX + ("url_own" if host in _LINK_HOSTS_OWN else "url"))
-    if "!!" in prepared:
-        out.append(META_PREFIX + "excl")
-    if "znumz" in words or _DIGIT_RE.search(prepared):
-        out.append(META_PREFIX + "digit")
-    out.append(META_PREFIX + "promo" + str(min(len(words & PROMO_WORDS), 3)))
-    out.append(META_PREFIX + "topic" + str(min(len(words & TOPIC_WORDS), 3)))
-    phrases = len(PROMO_PHRASES.intersection(itertools.pairwise(toks)))
-    out.append(META_PREFIX + "phrase" + str(min(phrases, 2)))
-    out.append(META_PREFIX + "self" + str(min(len(words & SELF_WORDS), 2)))
+        url = 2 if (toks[i + 1] if i + 1 < n else "") in _LINK_HOSTS_OWN else 1
+    excl = 1 if "!!" in prepared else 0
+    digit = 1 if "znumz" in words or _DIGIT_RE.search(prepared) else 0
+    phrases = len(PROMO_PHRASES.intersection(itertools.pairwise(toks))) if n > 1 else 0
+    return (
+        length,
+        url,
+        excl,
+        digit,
+        min(len(words & PROMO_WORDS), 3),
+        min(len(words & TOPIC_WORDS), 3),
+        min(phrases, 2),
+        min(len(words & SELF_WORDS), 2),
+    )
+
+
+def meta_features(toks: Sequence[str], prepared: str) -> list[str]:
+    """Comment-level signals of a prepared text whose tokens are ``toks`` (one of each)."""
+    out = []
+    for (name, values), i in zip(META_SIGNALS, meta_signals(toks, prepared), strict=True):
+        if values[i]:
+            out.append(META_PREFIX + name + values[i])
     return out

@@ -34,7 +34,15 @@ from typing import Any
 
 import numpy as np
 
-from moderation.learning.features import WORD_PREFIX, meta_features, prepare, token_features, tokens
+from moderation.learning.features import (
+    META_PREFIX,
+    META_SIGNALS,
+    WORD_PREFIX,
+    meta_signals,
+    prepare,
+    token_features,
+    tokens,
+)
 
 # 1: tokens, character grams and bigrams; 2: plus comment-level signals.
 FORMAT = 1
@@ -74,8 +82,9 @@ class LinearTextModel:
         self.meta = dict(meta)
         self.kind: str = str(meta.get("kind", "model"))
         self.version: str = str(meta.get("version", "unversioned"))
-        # The verdict threshold on ``probability``; the calibration is shifted so it is 0.5.
-        self.threshold: float = float(meta.get("threshold", 0.5))
+        # The verdict threshold the checks use: the site threshold when the model has one
+        # (see ``train.fit_model``), else its own, which the calibration shifted to 0.5.
+        self.threshold: float = float(meta.get("site_threshold", meta.get("threshold", 0.5)))
         self.uses_meta: bool = bool(meta.get("meta_features", False))
         self._w: dict[str, float] = dict(zip(self.vocab, self.weights.tolist(), strict=True))
         # Bigram weights keyed by token pairs: looking up a tuple of two already-hashed
@@ -95,6 +104,13 @@ class LinearTextModel:
             if token and " " not in token
         }
         self._token_cache: dict[str, float] = dict(self._known)
+        # Weight of every value of every comment-level signal, indexed as meta_signals()
+        # returns them: no feature names are built per comment. A value that is no feature
+        # (no link, no "!!") weighs nothing.
+        self._meta_table: tuple[tuple[float, ...], ...] = tuple(
+            tuple(get(META_PREFIX + name + value, 0.0) if value else 0.0 for value in values)
+            for name, values in META_SIGNALS
+        )
         self._lock = threading.Lock()
 
     # -- inference -------------------------------------------------------------------------
@@ -117,8 +133,8 @@ class LinearTextModel:
     def _score(self, prepared: str, toks: Sequence[str]) -> float:
         base = self.intercept
         if self.uses_meta:
-            get = self._w.get
-            base += sum(get(f, 0.0) for f in meta_features(toks, prepared))
+            signals = meta_signals(toks, prepared)
+            base += sum([table[i] for table, i in zip(self._meta_table, signals, strict=True)])
         if not toks:
             return base
         # Cached tokens are summed by C-level map(); only unseen ones take the slow path.

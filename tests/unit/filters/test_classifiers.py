@@ -77,6 +77,9 @@ def test_spam_check_reason_follows_threshold(p, flagged):
         ("Stop crying already, it's just a drug", {ReasonCode.ABUSE_INSULT}, "Stop crying already"),
         ("Hope you guys suffer", {ReasonCode.ABUSE_THREAT}, "Hope you guys suffer"),
         ("fuck you and your clinic", {ReasonCode.ABUSE_INSULT}, "fuck you"),
+        ("Are you stupid or just pretending?", {ReasonCode.ABUSE_INSULT}, "Are you stupid"),
+        ("Nobody wants you here. Go away.", {ReasonCode.ABUSE_INSULT}, "Go away"),
+        ("The doctor who runs that clinic is a grifter", {ReasonCode.ABUSE_INSULT}, None),
         # Not aimed at anyone, or not an insult.
         ("this shit actually worked for me", set(), None),
         ("I felt so stupid asking my doctor, but she was kind", set(), None),
@@ -94,6 +97,9 @@ def test_spam_check_reason_follows_threshold(p, flagged):
         ("The dumbest thing I did was skip my follow-up", set(), None),
         ("Everyone in my group is weak some days, and that's okay", set(), None),
         ("I stopped crying every morning after the third session.", set(), None),
+        ("The nausea will go away after an hour or so.", set(), None),
+        ("Does ketamine kill brain cells?", set(), None),
+        ("What is wrong with my blood pressure readings?", set(), None),
     ],
 )
 def test_insults_and_threats(text, codes, quote):
@@ -177,3 +183,16 @@ def test_mild_word_followed_by_punctuation_is_still_masked():
     model = FixedModel(0.0)
     run(AbuseClassifierCheck(model, load_abuse_lexicon()), "this shit! worked")
     assert model.seen == ["this  ! worked"]
+
+
+def test_word_set_fast_path_matches_the_word_pattern():
+    import random
+    import string
+
+    from moderation.filters.classifiers import _WORD_RE, _word_set
+
+    rng = random.Random(7)
+    texts = ["you_idiot, moron!", "y0u're\tan id1ot", "naïve café idiot", "", "--__--"]
+    texts += ["".join(rng.choice(string.printable) for _ in range(rng.randint(0, 60))) for _ in range(2000)]
+    for text in texts:
+        assert _word_set(text) == set(_WORD_RE.findall(text)), text

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import pytest
 
 from moderation.filters.normalize import normalize
 from moderation.learning import data as datasets
 from moderation.learning.loader import PACKAGE_MODELS_DIR, load_model
-from moderation.learning.train import SPAM, evaluate, extra_examples, fit_model, train
+from moderation.learning.train import (
+    SITE_EXAMPLES,
+    SPAM,
+    evaluate,
+    extra_examples,
+    fit_model,
+    site_examples,
+    train,
+)
 
 pytestmark = pytest.mark.shared_data
 
@@ -115,3 +125,48 @@ def test_youtube_examples_carry_their_video(data_dir):
     groups = {e.group for e in datasets.spam_train(data_dir) if e.source == "youtube"}
     assert groups == {name.removesuffix(".csv") for name in datasets.YOUTUBE_TRAIN}
     assert {e.group for e in datasets.spam_held_out(data_dir)} == {"Youtube05-Shakira"}
+
+
+def test_site_examples_are_the_tune_split_only():
+    # The package ships the tune split of the labelled corpus, never the measure split.
+    corpus = Path(__file__).resolve().parents[2] / "data" / "comments.jsonl"
+    with corpus.open(encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    tune = [{"id": r["id"], "text": r["text"], "label": r["label"]} for r in rows if r["split"] == "tune"]
+    with SITE_EXAMPLES.open(encoding="utf-8") as fh:
+        shipped = [json.loads(line) for line in fh if line.strip()]
+    assert shipped == tune
+    spam, abuse = site_examples("spam"), site_examples("abuse")
+    assert [e.text for e in spam] == [r["text"] for r in tune]
+    assert sum(e.label for e in spam) == sum(r["label"] == "spam" for r in tune)
+    assert sum(e.label for e in abuse) == sum(r["label"] == "abuse" for r in tune)
+    assert site_examples("spam", None) == []
+
+
+def test_site_examples_at_weight_zero_only_set_the_threshold(small_spam):
+    site = site_examples("spam")
+    plain = fit_model("spam", small_spam, params=SMALL, date="2026.01.01")
+    model = fit_model("spam", small_spam, site=site, params=SMALL, date="2026.01.01")
+    assert model.vocab == plain.vocab
+    assert model.weights.tobytes() == plain.weights.tobytes()
+    assert model.calibration == plain.calibration
+    info = model.meta["site"]
+    assert info["examples"] == len(site)
+    assert info["weight"] == 0.0
+    assert info["false_positive_rate"] <= SMALL.site_max_fpr
+    assert model.threshold == model.meta["site_threshold"] >= 0.5
+    negatives = [normalize(e.text).text.text for e in site if not e.label]
+    flagged = sum(model.probability(t) >= model.threshold for t in negatives)
+    assert round(flagged / len(negatives), 4) == info["false_positive_rate"]
+
+
+def test_site_examples_with_weight_are_learned_out_of_fold(small_spam):
+    site = site_examples("spam")
+    params = dataclasses.replace(SMALL, site_weight=5.0)
+    model = fit_model("spam", small_spam, site=site, params=params, date="2026.01.01")
+    plain = fit_model("spam", small_spam, params=SMALL, date="2026.01.01")
+    assert model.meta["examples"] == len(small_spam) + len(site)
+    assert model.meta["site"]["false_positive_rate"] <= params.site_max_fpr
+    # Trained on, the site's harmless comments score lower than under the corpora-only model.
+    negatives = [normalize(e.text).text.text for e in site if not e.label]
+    assert sum(map(model.probability, negatives)) < sum(map(plain.probability, negatives))
