@@ -14,7 +14,7 @@ from bench import report as rep
 
 app = typer.Typer(
     name="bench",
-    help="Benchmarks of the moderation service (issue 7). See docs/performance.md.",
+    help="Benchmarks of the moderation service (issue 7). See the README, section Performance.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     report_rate_limit: int = Field(10, ge=1, description="Reports accepted per address per window.")
     report_rate_window_seconds: int = Field(3600, ge=1, description="Window of the report rate limit.")
 
-    # --- scheduled cleanup jobs (issue 5; moderation/jobs, docs/jobs.md) ---
+    # --- scheduled cleanup jobs (issue 5; moderation/jobs, README "Scheduled jobs") ---
     # Beat intervals in seconds; 0 leaves a job out of the beat schedule (it still runs by hand).
     jobs_batch_size: int = Field(500, ge=1, le=10000, description="Rows a job handles per batch (commit).")
     jobs_max_batches: int = Field(20, ge=1, description="Batches one job run may handle (bounded work).")

@@ -4,5 +4,5 @@ Each job is a service function in this package taking ``sessions`` (it commits p
 the job's clock ``now``, ``dry_run`` and the settings; :mod:`moderation.jobs.registry` lists
 them with their schedules and :func:`moderation.jobs.runner.run_job` runs one under a lock
 and records a :class:`~moderation.jobs.models.JobRun`. ``workers/tasks_jobs.py`` wraps it
-for beat, ``moderation jobs`` for operators. See docs/jobs.md.
+for beat, ``moderation jobs`` for operators. See the README, "Scheduled jobs".
 """
