@@ -86,7 +86,7 @@ def _backend(name: str, tmp_root: Path) -> Backend:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
     """Both databases, empty (but for the demo article) at the start of each test, Redis broker flushed."""
     b = _backend(request.param, tmp_path_factory.getbasetemp())
     truncate_all(b.engine)
@@ -95,7 +95,7 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture
-def sqlite_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def sqlite_backend(tmp_path_factory: pytest.TempPathFactory) -> Backend:
     b = _backend("sqlite", tmp_path_factory.getbasetemp())
     truncate_all(b.engine)
     redis.Redis.from_url(b.broker_url).flushdb()
@@ -103,7 +103,7 @@ def sqlite_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend
 
 
 @pytest.fixture
-def postgres_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def postgres_backend(tmp_path_factory: pytest.TempPathFactory) -> Backend:
     b = _backend("postgres", tmp_path_factory.getbasetemp())
     truncate_all(b.engine)
     redis.Redis.from_url(b.broker_url).flushdb()

@@ -46,7 +46,8 @@ def test_slot() -> int:
     """A slot (0-5) held by this process for its lifetime: its own PostgreSQL database and
     Redis DB, so xdist workers, and several test runs on one machine, never share them."""
     if _held:
-        return next(iter(_held))
+        slot: int = next(iter(_held))
+        return slot
     import fcntl
     import tempfile
 
@@ -61,7 +62,7 @@ def test_slot() -> int:
             handle.close()
             continue
         _held[n] = handle
-        return n
+        return int(n)
     raise AssertionError("unreachable: the last attempt blocks until the slot is free")
 
 

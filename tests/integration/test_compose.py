@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import click
 import pytest
@@ -40,9 +41,8 @@ def test_beat_is_not_scaled():
 )
 def test_service_command_is_a_real_moderation_subcommand(name):
     command = SERVICES[name]["command"]
-    group = typer.main.get_command(app)
-    ctx = click.Context(group)
-    sub = group.get_command(ctx, command[1])
+    group: Any = typer.main.get_command(app)
+    sub = group.get_command(click.Context(group), command[1])
     assert sub is not None, f"{name}: `moderation {command[1]}` does not exist"
     # Parsing the options proves every flag exists and has a valid value.
     sub.make_context(command[1], list(command[2:]))

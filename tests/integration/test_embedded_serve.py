@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from functools import partial
 
 import httpx
 
@@ -69,7 +70,7 @@ def test_serve_with_no_configuration_decides_a_comment_through_its_queue(tmp_pat
     assert proc.returncode == 0
     # No orphans: the worker and beat processes are gone too.
     for pid in kids:
-        wait_for(lambda pid=pid: not _alive(pid), timeout=30, what=f"child {pid} to exit")
+        wait_for(partial(_gone, pid), timeout=30, what=f"child {pid} to exit")
 
 
 def _up(base: str) -> bool:
@@ -77,6 +78,10 @@ def _up(base: str) -> bool:
         return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def _gone(pid: int) -> bool:
+    return not _alive(pid)
 
 
 def _alive(pid: int) -> bool:

@@ -25,6 +25,8 @@ def test_quickstart_has_exactly_two_commands():
 
 
 def test_ci_runs_the_readme_test_command():
-    command = re.search(r"the test command is:\n\n```sh\n(.*?)\n```", README).group(1)
+    found = re.search(r"the test command is:\n\n```sh\n(.*?)\n```", README)
+    assert found, "the README names no test command"
+    command = found.group(1)
     ci = (REPO / ".ci" / "run").read_text()
     assert command.replace("python ", ".venv/bin/python ") in ci

@@ -18,7 +18,8 @@ URL = "/api/v1/articles/ketamine-infusion-therapy/comments"
 def submit(client: TestClient, body: str = "It helped me.", **extra: object) -> dict:
     response = client.post(URL, json={"body": body, "author_name": "Sam", **extra})
     assert response.status_code == 202, response.text
-    return response.json()
+    accepted: dict = response.json()
+    return accepted
 
 
 def approve(backend, comment_id: str) -> None:

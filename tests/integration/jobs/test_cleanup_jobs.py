@@ -205,7 +205,7 @@ def test_purge_removes_old_job_runs(backend, sessions, t0):
 
 def test_purge_deletes_consumed_messages_of_the_embedded_broker(sqlite_backend, tmp_path, t0):
     broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
-    with Connection(broker) as conn:  # type: ignore[no-untyped-call]
+    with Connection(broker) as conn:
         queue = conn.SimpleQueue("moderation")
         for i in range(5):
             queue.put({"n": i})
@@ -220,7 +220,7 @@ def test_purge_deletes_consumed_messages_of_the_embedded_broker(sqlite_backend, 
     assert dry.counts["would_delete_broker_messages"] == 3
     result = run_job("purge", sessions=sessions, settings=settings, now=t0)[1]
     assert result.counts["deleted_broker_messages"] == 3
-    with Connection(broker) as conn:  # type: ignore[no-untyped-call]
+    with Connection(broker) as conn:
         queue = conn.SimpleQueue("moderation")
         left = [queue.get(timeout=5).payload["n"] for _ in range(2)]
         queue.close()

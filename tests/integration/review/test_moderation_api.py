@@ -103,7 +103,7 @@ def test_secrets_are_stored_only_as_hashes(client: TestClient, team: Team, backe
     assert all(h.startswith("$argon2id$") for h in hashes)
 
 
-def _queue(client: TestClient, team: Team, **params: str) -> dict:  # type: ignore[type-arg]
+def _queue(client: TestClient, team: Team, **params: str) -> dict:
     response = client.get(f"{API}/queue", headers=team.auth("alice"), params=params)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]

@@ -142,12 +142,12 @@ def test_token_cache_stays_bounded_over_many_distinct_comments():
     # reads 100,000 distinct comments must not keep them all.
     from moderation.filters.classifiers import AbuseClassifierCheck, SpamClassifierCheck
     from moderation.filters.normalize import normalize
-    from moderation.filters.types import CommentInput
+    from moderation.filters.types import Check, CommentInput
     from moderation.learning.loader import load_abuse_lexicon
     from moderation.learning.model import UNSEEN_TOKEN_LIMIT
 
     spam, abuse = load_model("spam"), load_model("abuse")
-    checks = [SpamClassifierCheck(spam), AbuseClassifierCheck(abuse, load_abuse_lexicon())]
+    checks: list[Check] = [SpamClassifierCheck(spam), AbuseClassifierCheck(abuse, load_abuse_lexicon())]
     sizes = []
     for i in range(20_000):
         text = f"My clinic kx{i}q said visit {i * 7919 % 100_003}zz and ask for nurse Qw{i}ert, damn"
