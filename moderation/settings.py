@@ -82,7 +82,9 @@ class Settings(BaseSettings):
     )
     webhook_timeout: float = Field(5.0, gt=0, description="Seconds a webhook delivery waits.")
     webhook_max_retries: int = Field(8, ge=0, description="Retries of a failed webhook delivery.")
-    webhook_retry_backoff_max: int = Field(600, ge=1, description="Longest wait between retries, s.")
+    webhook_retry_backoff_max: int = Field(
+        600, ge=1, description="Longest wait between retries, s (capped at half the visibility timeout)."
+    )
 
     # --- moderator review: accounts, queue, reader reports (issue 4) ---
     session_hours: int = Field(12, ge=1, le=720, description="Lifetime of a moderator's page session.")

@@ -6,7 +6,7 @@ import logging
 import uuid
 from functools import lru_cache
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from moderation.clients.behaviour import BehaviourStore, make_store
 from moderation.db import session_scope
@@ -30,7 +30,8 @@ def _behaviour_store() -> BehaviourStore:
     name="moderation.moderate_comment",
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError, DBAPIError),
+    # Transient database errors only: an IntegrityError would fail the same way every time.
+    autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     # A retry waits as an unacknowledged ETA message in the worker: past the visibility
     # timeout Redis would hand it to a second worker too (tests/faults/test_delivery_config.py).

@@ -67,7 +67,8 @@ def retrain_models() -> None:
     acks_late=True,
     autoretry_for=(httpx.TransportError, RetryableWebhookError),
     retry_backoff=True,
-    retry_backoff_max=600,
+    # Below the visibility timeout, or Redis hands the waiting message to a second worker.
+    retry_backoff_max=max(1, get_settings().visibility_timeout // 2),
     retry_jitter=True,
     max_retries=_settings.jobs_webhook_max_retries,
     ignore_result=True,

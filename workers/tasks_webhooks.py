@@ -30,7 +30,8 @@ class DeliveryFailedError(Exception):
     acks_late=True,
     autoretry_for=(DeliveryFailedError,),
     retry_backoff=True,
-    retry_backoff_max=_settings.webhook_retry_backoff_max,
+    # Below the visibility timeout, or Redis hands the waiting message to a second worker.
+    retry_backoff_max=min(_settings.webhook_retry_backoff_max, max(1, _settings.visibility_timeout // 2)),
     retry_jitter=True,
     max_retries=_settings.webhook_max_retries,
     ignore_result=True,

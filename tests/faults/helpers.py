@@ -280,13 +280,16 @@ def wait_all_decided(engine: sa.Engine, ids: list[uuid.UUID], timeout: float, wh
         return t if t.decided == t.accepted else None
 
     try:
-        return wait_for(done, timeout=timeout, interval=0.5, what=what or "every comment decided")
+        result = wait_for(done, timeout=timeout, interval=0.5, what=what or "every comment decided")
     except AssertionError as exc:
         raise AssertionError(f"{exc}: {tally(engine, ids)}") from None
+    if result is None:  # wait_for only returns a truthy value
+        raise AssertionError("unreachable")
+    return result
 
 
 def queue_length(client: redis.Redis, queue: str = "moderation") -> int:
-    return int(client.llen(queue))  # type: ignore[arg-type]
+    return int(client.llen(queue))
 
 
 def kill_group(proc: subprocess.Popen[Any]) -> None:

@@ -81,7 +81,11 @@ def test_triple_delivery_decides_once_and_never_overwrites_a_moderator(service: 
         running_worker(service.env(), logs[1], "--concurrency=2"),
     ):
         # A moderator works through the other 50 while the pipeline runs.
-        racer = threading.Thread(target=lambda: [moderate(sessions, who, c, wanted[c]) for c in during])
+        def decide_during() -> None:
+            for c in during:
+                moderate(sessions, who, c, wanted[c])
+
+        racer = threading.Thread(target=decide_during)
         started = time.monotonic()
         racer.start()
         racer.join(120)
