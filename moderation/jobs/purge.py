@@ -7,7 +7,8 @@ no reason spans or details, and nothing about the author. The moderators' audit 
 (``audit_entries``) has no foreign key to comments and is left as it is. Labeled examples a
 moderator chose for training keep their text by design (``comment_id`` becomes NULL).
 
-Also purged: ``job_runs`` rows past ``jobs_run_retention_days`` and, with the embedded SQLite
+Also purged: expired moderator page sessions, ``job_runs`` rows past
+``jobs_run_retention_days`` and, with the embedded SQLite
 broker, consumed kombu messages (``visible = false``: kombu's SQLAlchemy transport never
 deletes them).
 """
@@ -19,7 +20,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, delete, exists, or_, select, text
+from sqlalchemy import ColumnElement, String, and_, cast, delete, exists, func, or_, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,6 +45,7 @@ def purge(*, sessions: sessionmaker[Session], now: datetime, dry_run: bool, sett
     for spam_only in (True, False):
         budget = _purge_comments(sessions, now, cutoff, spam_only, budget, dry_run, settings, result)
     _purge_job_runs(sessions, now, dry_run, settings, result)
+    _purge_moderator_sessions(sessions, now, dry_run, result)
     if settings.embedded:
         _purge_broker(settings, dry_run, result)
     return result
@@ -174,6 +176,24 @@ def _purge_job_runs(
             result.add("deleted_job_runs", deleted.rowcount)  # type: ignore[attr-defined]
         if len(ids) < settings.jobs_batch_size:
             return
+
+
+def _purge_moderator_sessions(
+    sessions: sessionmaker[Session], now: datetime, dry_run: bool, result: JobResult
+) -> None:
+    """Expired moderator page sessions (refused at sign-in already) are deleted."""
+    from moderation.accounts.models import WebSession
+    from moderation.accounts.service import purge_expired_sessions
+
+    with sessions() as session, session.begin():
+        if dry_run:
+            expired = session.scalar(select(func.count()).where(WebSession.expires_at <= now)) or 0
+            if expired:
+                result.add("would_delete_sessions", expired)
+            return
+        deleted = purge_expired_sessions(session=session, now=now)
+        if deleted:
+            result.add("deleted_sessions", deleted)
 
 
 def _purge_broker(settings: Settings, dry_run: bool, result: JobResult) -> None:

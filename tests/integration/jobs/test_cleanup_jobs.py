@@ -203,6 +203,24 @@ def test_purge_removes_old_job_runs(backend, sessions, t0):
         assert session.scalars(select(JobRun.name)).all() == ["purge"]  # only this run is left
 
 
+def test_purge_deletes_expired_moderator_sessions(backend, sessions, t0):
+    from moderation.accounts.models import WebSession
+
+    with backend.session() as session, session.begin():
+        moderator = Moderator(name="lee", role=Role.MODERATOR)
+        session.add(moderator)
+        session.flush()
+        for i, expires in enumerate((t0 - timedelta(hours=1), t0 + timedelta(hours=1))):
+            session.add(WebSession(moderator_id=moderator.id, token_hash=f"{i:064d}", expires_at=expires))
+    dry = run("purge", backend, sessions, t0, dry_run=True)
+    assert dry.counts["would_delete_sessions"] == 1
+    result = run("purge", backend, sessions, t0)
+    assert result.counts["deleted_sessions"] == 1
+    with backend.session() as session:
+        assert session.scalars(select(WebSession.expires_at)).all() == [t0 + timedelta(hours=1)]
+    assert "deleted_sessions" not in run("purge", backend, sessions, t0).counts  # idempotent
+
+
 def test_purge_deletes_consumed_messages_of_the_embedded_broker(sqlite_backend, tmp_path, t0):
     broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
     with Connection(broker) as conn:
