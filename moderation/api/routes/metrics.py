@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from moderation import metrics
 from moderation.models import Comment, CommentStatus
 from moderation.settings import Settings
+from workers.app import QUEUE
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger(__name__)
-QUEUE = "moderation"
 
 
 def _pending(request: Request) -> metrics.QueueProbe:

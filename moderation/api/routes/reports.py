@@ -10,23 +10,15 @@ from moderation.accounts.service import keyed_hash
 from moderation.api.deps import SessionDep, SettingsDep
 from moderation.api.schemas import ErrorBody
 from moderation.api.schemas_moderation import ReportAccepted, ReportCreate
-from moderation.clients.ratelimit import Limit, MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from moderation.clients.ratelimit import Limit, RateLimiter
 from moderation.review.reports import report_comment
 
 router = APIRouter(prefix="/api/v1", tags=["comments"])
 
 
-def _limiter(request: Request, redis_url: str) -> RateLimiter:
-    # The app's shared limiter (Redis when configured, else in-process), or one of our own.
-    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
-    if limiter is None:
-        if redis_url:
-            import redis
-
-            limiter = RedisRateLimiter(redis.Redis.from_url(redis_url, socket_timeout=0.5))
-        else:
-            limiter = MemoryRateLimiter()
-        request.app.state.rate_limiter = limiter
+def _limiter(request: Request) -> RateLimiter:
+    # The app's shared limiter: Redis when configured, else in-process (create_app sets it).
+    limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
 
@@ -44,7 +36,7 @@ def report(
     ``MODERATION_REPORT_THRESHOLD`` the comment is unpublished and queued for a moderator."""
     address = request.client.host if request.client else "unknown"
     reporter = keyed_hash(settings.resolved_secret_key(), "reporter|" + address)
-    verdict = _limiter(request, settings.redis_url).hit(
+    verdict = _limiter(request).hit(
         "reports", reporter, Limit(settings.report_rate_limit, settings.report_rate_window_seconds)
     )
     if not verdict.allowed:
