@@ -655,10 +655,32 @@ def run_backend(name: str, configs: list[ServiceConfig], opts: Options) -> list[
     return runs
 
 
+LOCK_PATH = Path(tempfile.gettempdir()) / "moderation-bench.lock"
+
+
+@contextlib.contextmanager
+def machine_lock(path: Path = LOCK_PATH) -> Iterator[None]:
+    """One end-to-end run per machine at a time: every run recreates the same benchmark
+    database and flushes the same Redis DB, and two runs on 2 cores measure each other."""
+    import fcntl
+
+    with path.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"-- waiting for another benchmark run ({path})", flush=True)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def run(backends: list[str], configs: list[ServiceConfig], opts: Options) -> dict[str, Any]:
     runs = []
-    for name in backends:
-        runs += run_backend(name, configs, opts)
+    with machine_lock():
+        for name in backends:
+            runs += run_backend(name, configs, opts)
     return {
         "options": {
             "fixed_rate": opts.fixed_rate,
