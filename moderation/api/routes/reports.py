@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -13,6 +14,7 @@ from moderation.api.schemas_moderation import ReportAccepted, ReportCreate
 from moderation.clients.ratelimit import Limit, RateLimiter
 from moderation.review.reports import report_comment
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["comments"])
 
 
@@ -36,10 +38,14 @@ def report(
     ``MODERATION_REPORT_THRESHOLD`` the comment is unpublished and queued for a moderator."""
     address = request.client.host if request.client else "unknown"
     reporter = keyed_hash(settings.resolved_secret_key(), "reporter|" + address)
-    verdict = _limiter(request).hit(
-        "reports", reporter, Limit(settings.report_rate_limit, settings.report_rate_window_seconds)
-    )
-    if not verdict.allowed:
+    try:
+        verdict = _limiter(request).hit(
+            "reports", reporter, Limit(settings.report_rate_limit, settings.report_rate_window_seconds)
+        )
+    except Exception:  # the limiter's store is down: fail open, as submissions do
+        log.warning("rate limiter unavailable; allowing the report", exc_info=True)
+        verdict = None
+    if verdict is not None and not verdict.allowed:
         raise HTTPException(
             429,
             "Too many reports from your address; try again later.",

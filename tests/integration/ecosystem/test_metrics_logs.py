@@ -138,3 +138,18 @@ def test_one_comment_can_be_followed_through_the_logs(backend, tmp_path, caplog)
     assert sum("comment_id" in line for line in mine) >= 2
     assert next(m for m in mine if m["message"] == "decision stored")["decision"] == "approved"
     assert not any(other_id in json.dumps(line) for line in mine)
+
+
+def test_metrics_reuse_one_redis_client(backend, tmp_path):
+    """Scrapes share one Redis client (and its connection pool) instead of opening one each."""
+    settings = backend.settings(metrics_dir=tmp_path / "prometheus")
+    app = create_app(settings, celery=make_celery(settings), publish=lambda _id: None)
+    with TestClient(app) as client:
+        assert client.post(URL, json={"body": BODIES["approved"][0]}).status_code == 202
+        texts = [client.get("/metrics").text for _ in range(3)]
+        first = app.state.metrics_queue_client
+        texts.append(client.get("/metrics").text)
+        assert app.state.metrics_queue_client is first
+    assert [sample(t, "moderation_comments_pending", priority="normal") for t in texts] == [1.0] * 4
+    # publish was a no-op: nothing reached the broker's queue.
+    assert [sample(t, "moderation_queue_length", queue="moderation") for t in texts] == [0.0] * 4

@@ -109,3 +109,24 @@ def test_reports_are_rate_limited_per_address(
         # Shared through Redis: a second API process sees the same count.
         again = _client(sqlite_backend, "192.0.2.10", **overrides)
         assert _report(again, ids[3]) == 429
+
+
+def test_reports_fail_open_when_the_limiter_is_down(
+    sqlite_backend: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis unreachable (nothing listens on port 1): the report is stored and a warning
+    logged, as a submission is; a limiter outage must not turn readers away."""
+    cid = seed_comment(sqlite_backend, "published", status=CommentStatus.APPROVED)
+    reader = _client(
+        sqlite_backend,
+        "192.0.2.20",
+        redis_url="redis://127.0.0.1:1/0",
+        report_rate_limit=1,
+        report_threshold=100,
+    )
+    with caplog.at_level("WARNING", logger="moderation.api.routes.reports"):
+        assert _report(reader, cid, "spam") == 202
+        assert _report(reader, cid, "abuse") == 202  # past the limit of 1: not counted, so allowed
+    assert "rate limiter unavailable" in caplog.text
+    with sqlite_backend.session() as session:
+        assert len(session.scalars(select(Report).where(Report.comment_id == cid)).all()) == 1
