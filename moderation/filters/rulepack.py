@@ -155,6 +155,15 @@ class RulePack:
     # The same for the groups of literals patterns need (``Pattern.need_mask``), run
     # over a view only when a rule is tried on it.
     literals: Any = None
+    # ``keywords`` and ``literals`` in one automaton (``keyword bits | literal bits <<
+    # scan_shift``, ``scan_width`` bits in all): one pass over the folded text gives both
+    # masks, and the literal mask stands for every view whose text is the same (None: two
+    # separate passes). Packs linked by :func:`moderation.rules.loader.link_packs` share one
+    # automaton, this pack's bits starting at ``scan_offset``: one pass serves them all.
+    scan: Any = None
+    scan_shift: int = 0
+    scan_width: int = 0
+    scan_offset: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +254,13 @@ class _Doc:
         self._sentences: tuple[list[int], list[int]] | None = None
         self._clauses: list[int] | None = None
         self._memo: dict[tuple[int, int, int], bool] = {}
+
+    def seed(self, text: str, present: int) -> None:
+        """The literal groups found in ``text``: the answer of :meth:`present` for every
+        view with that same text."""
+        for name, view in self.views.items():
+            if view.text == text:
+                self._present[name] = present
 
     def searcher(self, pattern: Pattern) -> Callable[[str, int], Match | None]:
         """``pattern.regex.search``, or a faster equivalent on an ASCII view."""
@@ -447,13 +463,37 @@ def candidate_rules(pack: RulePack, folded_text: str) -> list[int]:
     return _candidates(pack, _mask(pack.keywords, folded_text))
 
 
+# The last (automaton, text, mask) of _scan: the packs sharing an automaton read the same
+# folded text one after the other. Replaced whole, so threads never see a torn entry; the
+# mask is a function of the (immutable) automaton and text alone.
+_last_scan: tuple[Any, str, int] = (None, "", 0)
+
+
+def _scan(automaton: Any, text: str) -> int:
+    """``_mask(automaton, text)``, remembered for the next call with the same objects."""
+    global _last_scan
+    last = _last_scan
+    if last[0] is automaton and last[1] is text:
+        return last[2]
+    mask = _mask(automaton, text)
+    _last_scan = (automaton, text, mask)
+    return mask
+
+
 def match_pack(pack: RulePack, norm: Normalized) -> list[Hit]:
     """Every rule of ``pack`` that fires on ``norm``, at most one hit per rule."""
-    mask = _mask(pack.keywords, norm.folded.text)
+    folded_text = norm.folded.text
+    if pack.scan is None:
+        mask = _mask(pack.keywords, folded_text)
+    else:
+        both = (_scan(pack.scan, folded_text) >> pack.scan_offset) & ((1 << pack.scan_width) - 1)
+        mask = both & ((1 << pack.scan_shift) - 1)
     candidates = _candidates(pack, mask)
     if not candidates:
         return []
     doc = _Doc(norm, pack)
+    if pack.scan is not None:
+        doc.seed(folded_text, both >> pack.scan_shift)
     hits: list[Hit] = []
     for index in candidates:
         hit = _first_hit(pack.rules[index], doc)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
-from moderation.rules.loader import RulePackError, check_backtracking, compile_pack, parse_pack
+from moderation.rules.loader import RulePackError, check_backtracking, compile_pack, link_packs, parse_pack
 
 if TYPE_CHECKING:
     from moderation.filters.crisis import CrisisCheck
@@ -22,6 +22,7 @@ __all__ = [
     "RulePackError",
     "check_backtracking",
     "compile_pack",
+    "link_packs",
     "load_crisis_check",
     "load_medical_check",
     "load_pack",
@@ -36,13 +37,23 @@ def load_pack(name: str) -> RulePack:
     return parse_pack(resource.read_text(encoding="utf-8"), source=f"{name}.yaml")
 
 
+# The packs the pipeline runs, in its order; they share one keyword scan (see link_packs).
+PIPELINE_PACKS = ("medical", "crisis")
+
+
+@lru_cache(maxsize=1)
+def _linked_packs() -> dict[str, RulePack]:
+    packs = link_packs([load_pack(name) for name in PIPELINE_PACKS])
+    return dict(zip(PIPELINE_PACKS, packs, strict=True))
+
+
 def load_medical_check() -> MedicalCheck:
     from moderation.filters.medical import MedicalCheck
 
-    return MedicalCheck(load_pack("medical"))
+    return MedicalCheck(_linked_packs()["medical"])
 
 
 def load_crisis_check() -> CrisisCheck:
     from moderation.filters.crisis import CrisisCheck
 
-    return CrisisCheck(load_pack("crisis"))
+    return CrisisCheck(_linked_packs()["crisis"])

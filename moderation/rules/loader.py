@@ -34,7 +34,8 @@ literals a match needs and, for the boundary patterns, their start characters (s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, cast
 
 import ahocorasick
@@ -162,19 +163,38 @@ class _Slots:
             mask |= 1 << bit
         return mask
 
-    def automaton(self) -> Any:
-        """Literal -> the bits of every group it belongs to (None: no groups)."""
+    def by_word(self) -> dict[str, int]:
+        """Literal -> the bits of every group it belongs to."""
         by_word: dict[str, int] = {}
         for group, bit in self.bits.items():
             for word in group:
                 by_word[word] = by_word.get(word, 0) | 1 << bit
-        if not by_word:
-            return None
-        automaton = ahocorasick.Automaton()
-        for word in sorted(by_word):
-            automaton.add_word(word, by_word[word])
-        automaton.make_automaton()
-        return automaton
+        return by_word
+
+    def automaton(self) -> Any:
+        """Literal -> the bits of every group it belongs to (None: no groups)."""
+        return _automaton(self.by_word())
+
+
+def _automaton(by_word: Mapping[str, int]) -> Any:
+    if not by_word:
+        return None
+    automaton = ahocorasick.Automaton()
+    for word in sorted(by_word):
+        automaton.add_word(word, by_word[word])
+    automaton.make_automaton()
+    return automaton
+
+
+def _scan_automaton(keyword_slots: _Slots, slots: _Slots) -> Any:
+    """Keywords and literals in one automaton: ``keyword bits | literal bits << shift``,
+    with ``shift`` the number of keyword groups. One pass over the folded text then gives
+    both masks (see ``RulePack.scan``)."""
+    shift = len(keyword_slots.bits)
+    joint = dict(keyword_slots.by_word())
+    for word, bits in slots.by_word().items():
+        joint[word] = joint.get(word, 0) | bits << shift
+    return _automaton(joint)
 
 
 def _pattern(spec: Any, vocab: Mapping[str, str], where: str, default_scope: Scope, slots: _Slots) -> Pattern:
@@ -316,6 +336,9 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         clause_break=clause_break,
         keywords=keyword_slots.automaton(),
         literals=slots.automaton(),
+        scan=_scan_automaton(keyword_slots, slots),
+        scan_shift=len(keyword_slots.bits),
+        scan_width=len(keyword_slots.bits) + len(slots.bits),
         keyword_groups=tuple(group_counts),
         keyword_masks=tuple(keyword_masks),
         max_attempts=int(limits.get("max_attempts", 25)),
@@ -326,6 +349,27 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         sentence_end_start=start_chars(sentence_end.pattern),
         clause_break_start=start_chars(clause_break.pattern),
     )
+
+
+def link_packs(packs: Sequence[RulePack]) -> list[RulePack]:
+    """The same packs sharing one scan automaton (each its own range of bits), so that the
+    pipeline reads a comment's folded text once for all of them. Results never change: a
+    pack's bits of the joint mask are exactly its own automaton's mask."""
+    joint: dict[str, int] = {}
+    offsets: list[int] = []
+    offset = 0
+    for pack in packs:
+        offsets.append(offset)
+        if pack.scan is None:
+            continue
+        for word, bits in pack.scan.items():
+            joint[word] = joint.get(word, 0) | bits << offset
+        offset += pack.scan_width
+    automaton = _automaton(joint)
+    return [
+        pack if pack.scan is None else replace(pack, scan=automaton, scan_offset=off)
+        for pack, off in zip(packs, offsets, strict=True)
+    ]
 
 
 def _keyword_groups(raw: Any, where: str) -> list[list[str]]:
