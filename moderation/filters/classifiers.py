@@ -132,15 +132,33 @@ def _windows(text: str, anchors: frozenset[str]) -> list[tuple[int, int]]:
     would, at a fraction of the cost (the patterns try many alternatives at each position).
     """
     spans: list[tuple[int, int]] = []
-    for m in _WORD_RE.finditer(text):
-        if m.group() in anchors:
-            start = text.rfind(" ", 0, max(m.start() - _REACH, 0)) + 1
-            end = text.find(" ", min(m.end() + _REACH, len(text)))
-            end = len(text) if end < 0 else end
-            if spans and start <= spans[-1][1]:
-                spans[-1] = (spans[-1][0], max(spans[-1][1], end))
-            else:
-                spans.append((start, end))
+    for m_start, m_end in _anchor_spans(text, anchors):
+        start = text.rfind(" ", 0, max(m_start - _REACH, 0)) + 1
+        end = text.find(" ", min(m_end + _REACH, len(text)))
+        end = len(text) if end < 0 else end
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _anchor_spans(text: str, anchors: frozenset[str]) -> list[tuple[int, int]]:
+    """``(start, end)`` of every _WORD_RE word of ``text`` that is in ``anchors``, in order."""
+    if not text.isascii():
+        return [m.span() for m in _WORD_RE.finditer(text) if m.group() in anchors]
+    # On ASCII text the words are the runs between the spaces of the translation (1:1), so
+    # each anchor present is found with str.find, padded with spaces: no per-word loop.
+    padded = " " + text.encode().translate(_ASCII_WORD_TABLE).decode() + " "
+    spans: list[tuple[int, int]] = []
+    for word in anchors.intersection(padded.split()):
+        needle = " " + word + " "
+        size = len(word)
+        i = padded.find(needle)
+        while i >= 0:
+            spans.append((i, i + size))  # padded index of the space before = text offset
+            i = padded.find(needle, i + size + 1)
+    spans.sort()
     return spans
 
 

@@ -54,6 +54,8 @@ _JOINED_STEMS = ("ass", "arse", "anal", "anti", "idiot", "imbecil", "incel", "in
 # A necessary condition for _SPACED_RE that starts with a character set, which the regex
 # engine scans for quickly; the full pattern runs only when this finds something.
 _SPACED_PRE_RE = re.compile(r"[ .\-_*+][^\W\d_][ .\-_*+][^\W\d_](?![^\W\d_])")
+# The same on ASCII text, where [^\W\d_] is [A-Za-z]: a character class scans faster.
+_SPACED_PRE_ASCII_RE = re.compile(r"[ .\-_*+][A-Za-z][ .\-_*+][A-Za-z](?![A-Za-z])")
 _RUN_RE = re.compile(r"([^\W\d_])\1{2,}")
 _RUN_ASCII_RE = re.compile(r"([a-z])\1{2,}")  # same on ASCII text, three times faster
 _ASCII_CONTROL = str.maketrans({chr(c): " " for c in range(32)} | {"\x7f": " "})
@@ -129,12 +131,36 @@ def _delete(view: View, drop: set[int], stretch: dict[int, int]) -> View:
     )
 
 
+def may_have_run(s: str, length: int) -> bool:
+    """False only when ``s`` has no ``length`` equal characters in a row: a necessary
+    condition for a regex like ``(.)\\1{2,}``, tested without a per-position regex step.
+    Non-ASCII text always gets True (the caller then runs its regex).
+
+    ``d[i]`` (the XOR of each character with the next) is 0 exactly where ``s[i] ==
+    s[i + 1]``, so a run of ``length`` is ``length - 1`` zero bytes in a row.
+    """
+    n = len(s)
+    if n < length:
+        return False
+    if length < 2 or not s.isascii():
+        return True
+    b = s.encode("ascii")
+    d = (int.from_bytes(b[:-1], "big") ^ int.from_bytes(b[1:], "big")).to_bytes(n - 1, "big")
+    return b"\0" * (length - 1) in d
+
+
+def _has_triple(s: str) -> bool:
+    """Whether ASCII ``s`` may hold a _RUN_ASCII_RE match (three equal characters in a row)."""
+    return may_have_run(s, 3)
+
+
 def _fold(view: View) -> View:
     view = _leet(view)
     s = view.text
     drop: set[int] = set()
     stretch: dict[int, int] = {}
-    if _SPACED_PRE_RE.search(s):
+    is_ascii = s.isascii()
+    if (_SPACED_PRE_ASCII_RE if is_ascii else _SPACED_PRE_RE).search(s):
         for m in _SPACED_RE.finditer(s):
             start = m.start()
             letters = m.group()[::2]
@@ -146,7 +172,8 @@ def _fold(view: View) -> View:
             ):
                 start += 2  # keep "i " / "a " as a word of its own
             drop.update(range(start + 1, m.end(), 2))
-    for m in (_RUN_ASCII_RE if s.isascii() else _RUN_RE).finditer(s):
+    runs = _RUN_RE.finditer(s) if not is_ascii else _RUN_ASCII_RE.finditer(s) if _has_triple(s) else ()
+    for m in runs:
         drop.update(range(m.start() + 2, m.end()))
         stretch[m.start() + 1] = m.end() - 1  # "soooo" -> "soo", the last o spans "ooo"
     return _delete(view, drop, stretch)

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from moderation.filters.normalize import Normalized
+from moderation.filters.normalize import Normalized, may_have_run
 from moderation.filters.types import Category, CheckResult, CommentInput, Reason, ReasonCode
 
 # URLs with a scheme or "www."; the host is group 1.
@@ -29,6 +29,8 @@ _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]
 # Phone-like: 7 to 15 digits with at most two separators between any two digits.
 _PHONE_RE = re.compile(r"(?<![\w+.,/])(?:\+|00)?\(?\d(?:[ .()\-]{0,2}\d){6,14}(?![\w.,/]?\d)")
 _PHONE_HINT_RE = re.compile(r"\d[\d .()\-]{5,}\d")  # starts with a digit: scanned quickly
+# The same on ASCII text, where \d is [0-9]: a character class scans faster than a category.
+_PHONE_HINT_ASCII_RE = re.compile(r"[0-9][0-9 .()\-]{5,}[0-9]")
 _DATE_RE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 _NOT_DIGIT = re.compile(r"\D")
 _HANDLE_RE = re.compile(r"(?<![\w@.])@[a-z0-9_](?:[a-z0-9_.]{1,29}[a-z0-9_])")
@@ -71,7 +73,7 @@ class SpamRules:
     repeat_score: float
     repeat_long_run: int
     repeat_long_score: float
-    repeat_re: re.Pattern[str]
+    repeat_re: re.Pattern[str]  # (\S)\1{repeat_min_run - 1,}: needs a run of repeat_min_run
     shout_min_letters: int
     shout_min_ratio: float
     shout_score: float
@@ -231,7 +233,7 @@ class SpamHeuristics:
                         rules.handle_score,
                     )
                 )
-        if _PHONE_HINT_RE.search(text):
+        if (_PHONE_HINT_ASCII_RE if text.isascii() else _PHONE_HINT_RE).search(text):
             for m in _PHONE_RE.finditer(text):
                 number = m.group()
                 digits = _NOT_DIGIT.sub("", number)
@@ -275,6 +277,10 @@ class SpamHeuristics:
 
     def _repeats(self, original: str, reasons: list[Reason]) -> None:
         rules = self.rules
+        # repeat_re is ``(\S)\1{min_run - 1,}``: without such a run of any character there is
+        # nothing to scan for (most comments).
+        if not may_have_run(original, rules.repeat_min_run):
+            return
         longest: re.Match[str] | None = None
         for m in rules.repeat_re.finditer(original):
             if longest is None or len(m.group()) > len(longest.group()):

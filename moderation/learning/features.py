@@ -66,9 +66,12 @@ PROMO_PHRASES = frozenset(
         ("my", "page"),
     ]
 )
+_PHRASE_FIRSTS = frozenset(first for first, _ in PROMO_PHRASES)
+_PHRASE_SECONDS = frozenset(second for _, second in PROMO_PHRASES)
 SELF_WORDS = frozenset(["my", "me", "i", "im", "our", "we", "mine"])
 _LINK_HOSTS_OWN = frozenset(["youtube", "youtu"])
 _DIGIT_RE = re.compile(r"\d")
+_ASCII_DIGIT_RE = re.compile(r"[0-9]")  # \d on ASCII text, found faster
 
 _TAG_RE = re.compile(r"<[^>]*>")
 _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -85,7 +88,11 @@ _URL_HINT_RE = re.compile(
 )
 _SPACE_SPLIT_RE = re.compile(r"(\s+)")
 _NUM_RE = re.compile(r"\d(?:[\d ()-]{3,}\d)")
+_ASCII_NUM_RE = re.compile(r"[0-9](?:[0-9 ()-]{3,}[0-9])")  # the same on ASCII text
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]+")
+# The same on ASCII text, with \w and \s spelled out (what they match among ASCII characters:
+# str.isspace() holds for \x1c-\x1f too): a character class is faster than a category test.
+_ASCII_TOKEN_RE = re.compile(r"[0-9A-Za-z_]+|[^0-9A-Za-z_\t\n\x0b\x0c\r\x1c-\x1f ]+")
 
 
 def _url_token(match: re.Match[str]) -> str:
@@ -112,13 +119,13 @@ def prepare(text: str) -> str:
             _URL_RE.sub(_url_token, part) if _URL_HINT_RE.search(part) else part
             for part in _SPACE_SPLIT_RE.split(text)
         )
-    text = _NUM_RE.sub(" znumz ", text)
+    text = (_ASCII_NUM_RE if text.isascii() else _NUM_RE).sub(" znumz ", text)
     return " ".join(text.split())
 
 
 def tokens(prepared: str) -> list[str]:
     """Words and runs of punctuation (``!!!``, ``$``, emoji) of a prepared text."""
-    return _TOKEN_RE.findall(prepared)
+    return (_ASCII_TOKEN_RE if prepared.isascii() else _TOKEN_RE).findall(prepared)
 
 
 def token_features(token: str) -> list[str]:
@@ -168,8 +175,17 @@ def meta_signals(toks: Sequence[str], prepared: str) -> tuple[int, int, int, int
         i = toks.index("zurlz")
         url = 2 if (toks[i + 1] if i + 1 < n else "") in _LINK_HOSTS_OWN else 1
     excl = 1 if "!!" in prepared else 0
-    digit = 1 if "znumz" in words or _DIGIT_RE.search(prepared) else 0
-    phrases = len(PROMO_PHRASES.intersection(itertools.pairwise(toks))) if n > 1 else 0
+    digit = (
+        1
+        if "znumz" in words or (_ASCII_DIGIT_RE if prepared.isascii() else _DIGIT_RE).search(prepared)
+        else 0
+    )
+    # A phrase needs both of its words: most comments have no pair to look for.
+    phrases = (
+        len(PROMO_PHRASES.intersection(itertools.pairwise(toks)))
+        if n > 1 and not words.isdisjoint(_PHRASE_SECONDS) and not words.isdisjoint(_PHRASE_FIRSTS)
+        else 0
+    )
     return (
         length,
         url,

@@ -80,33 +80,58 @@ def censor(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 
 def decide(text: str, results: Sequence[CheckResult], config: PolicyConfig) -> Verdict:
-    by_category: dict[Category, list[Reason]] = {}
+    # Keyed by the category's string value: a StrEnum member hashes through a Python-level
+    # __hash__, its value (equal to it, same hash) in C. Most comments have no reason at all.
+    by_category: dict[str, list[Reason]] = {}
     scores: dict[str, float] = {}
     versions: dict[str, str] = {"policy": config.version}
     for result in results:
         versions[result.check] = result.version
         scores.update(result.scores)
         for reason in result.reasons:
-            by_category.setdefault(reason.category, []).append(reason)
+            key = reason.category._value_
+            found = by_category.get(key)
+            if found is None:
+                by_category[key] = [reason]
+            else:
+                found.append(reason)
 
-    spam_score = combine(r.score for r in by_category.get(Category.SPAM, ()))
-    abuse_score = combine(r.score for r in by_category.get(Category.ABUSE, ()))
+    spam = by_category.get(_SPAM)
+    abuse = by_category.get(_ABUSE)
+    spam_score = combine([r.score for r in spam]) if spam else 0.0
+    abuse_score = combine([r.score for r in abuse]) if abuse else 0.0
     scores["spam_combined"] = round(spam_score, 4)
     scores["abuse_combined"] = round(abuse_score, 4)
+    if (
+        not by_category
+        and not config.premoderate
+        and config.abuse_flag_threshold > 0.0
+        and config.spam_flag_threshold > 0.0
+    ):
+        # No reason, so no category and nothing to combine: approved (unless a threshold
+        # of 0 makes an empty category decisive, which the full path below handles).
+        return Verdict(
+            decision=Decision.APPROVED,
+            priority=Priority.NORMAL,
+            categories=(),
+            reasons=(),
+            scores=scores,
+            versions=versions,
+        )
 
     decisive: list[Category] = []
     decision, priority = Decision.APPROVED, Priority.NORMAL
     censored: str | None = None
 
-    if Category.CRISIS in by_category:
+    if _CRISIS in by_category:
         decisive.append(Category.CRISIS)
         decision, priority = Decision.FLAGGED, Priority.URGENT
-    if Category.MEDICAL in by_category:
+    if _MEDICAL in by_category:
         decisive.append(Category.MEDICAL)
         decision, priority = Decision.FLAGGED, _max_priority(priority, Priority.HIGH)
     if abuse_score >= config.abuse_flag_threshold:
         decisive.append(Category.ABUSE)
-        threat = any(r.code is ReasonCode.ABUSE_THREAT for r in by_category[Category.ABUSE])
+        threat = any(r.code is ReasonCode.ABUSE_THREAT for r in by_category[_ABUSE])
         decision = Decision.FLAGGED
         priority = _max_priority(priority, Priority.HIGH if threat else Priority.NORMAL)
     if spam_score >= config.spam_flag_threshold:
@@ -115,24 +140,24 @@ def decide(text: str, results: Sequence[CheckResult], config: PolicyConfig) -> V
             reject = config.auto_reject_spam and spam_score >= config.spam_reject_threshold
             decision = Decision.REJECTED if reject else Decision.FLAGGED
             priority = Priority.LOW
-    if Category.PROFANITY in by_category:
+    if _PROFANITY in by_category:
         decisive.append(Category.PROFANITY)
         if decision is Decision.APPROVED:
             if config.mild_profanity == "censor":
-                spans = [r.span for r in by_category[Category.PROFANITY] if r.span is not None]
+                spans = [r.span for r in by_category[_PROFANITY] if r.span is not None]
                 censored = censor(text, spans)
             else:
                 decision = Decision.FLAGGED
     if decision is Decision.APPROVED and config.premoderate:
         decision, priority = Decision.FLAGGED, Priority.LOW
-        by_category.setdefault(Category.SYSTEM, []).append(
+        by_category.setdefault(_SYSTEM, []).append(
             Reason(ReasonCode.PREMODERATE, Category.SYSTEM, None, "article is pre-moderated")
         )
         decisive.append(Category.SYSTEM)
     if decision is Decision.APPROVED:
         priority = Priority.NORMAL
 
-    reasons = tuple(r for cat in decisive for r in by_category.get(cat, ()))
+    reasons = tuple(r for cat in decisive for r in by_category.get(cat._value_, ()))
     return Verdict(
         decision=decision,
         priority=priority,
@@ -142,6 +167,19 @@ def decide(text: str, results: Sequence[CheckResult], config: PolicyConfig) -> V
         versions=versions,
         censored_text=censored,
     )
+
+
+_SPAM, _ABUSE, _CRISIS, _MEDICAL, _PROFANITY, _SYSTEM = (
+    c.value
+    for c in (
+        Category.SPAM,
+        Category.ABUSE,
+        Category.CRISIS,
+        Category.MEDICAL,
+        Category.PROFANITY,
+        Category.SYSTEM,
+    )
+)
 
 
 def _max_priority(a: Priority, b: Priority) -> Priority:
