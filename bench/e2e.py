@@ -93,7 +93,8 @@ class Options:
     saturation_seconds: float = 20.0
     clients: int = 2
     connections: int = 24
-    drain_timeout: float = 30.0
+    drain_timeout: float = 30.0  # stop waiting for the drain after this long without progress
+    drain_max: float = 90.0  # ... and after this long in any case
     noop_tasks: int = 8000
     log_level: str = "INFO"
     profile: bool = False
@@ -300,6 +301,16 @@ class Watcher:
             total, pending = conn.execute(query).one()
         return int(total), int(pending)
 
+    def decided_between(self, start: datetime, end: datetime) -> int:
+        """Comments decided in ``[start, end]``, whichever phase submitted them."""
+        from sqlalchemy import func, select
+
+        from moderation.models import Comment
+
+        query = select(func.count()).where(Comment.decided_at >= start, Comment.decided_at <= end)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def latencies_ms(self, since: datetime) -> list[float]:
         from sqlalchemy import select
 
@@ -367,6 +378,14 @@ def load(port: int, mode: str, rate: float, seconds: float, opts: Options, seed:
     }
 
 
+def say(text: str) -> None:
+    """A progress line with the seconds since the run started (where the time goes)."""
+    print(f"-- [{time.monotonic() - _STARTED:5.0f} s] {text}", flush=True)
+
+
+_STARTED = time.monotonic()
+
+
 def phase(
     name: str,
     port: int,
@@ -424,11 +443,12 @@ def phase(
             )
     mode = "rate" if rate else "saturate"
     cpu_before = cpu_snapshot(api.pid, worker.pid)
+    cpu_from = datetime.now(UTC)
     result = load(port, mode, rate, seconds, opts, seed=len(name))
     load_end = result["start_at"] + result["elapsed"]
     # Drain: wait until nothing is pending, or until progress stops for drain_timeout.
-    deadline = time.monotonic() + opts.drain_timeout
-    hard_deadline = deadline + 2 * opts.drain_timeout
+    deadline = time.monotonic() + min(opts.drain_timeout, opts.drain_max)
+    hard_deadline = time.monotonic() + opts.drain_max
     total, pending = watcher.counts(since)
     last_pending = pending
     while pending and time.monotonic() < deadline:
@@ -447,10 +467,14 @@ def phase(
     errors = sum(v for k, v in result["statuses"].items() if k != "202") + sum(result["exceptions"].values())
     duration = result["elapsed"]
     at_load_end = [s for s in series if s[0] <= load_end]
-    decided_in_load = (at_load_end[-1][1] - at_load_end[-1][2]) if at_load_end else 0
+    # Decisions while the load ran, and while the CPU was counted, of any comment: a backlog
+    # left by the previous phase (the defaults cap the drain) is work the worker did too.
+    decided_in_load = watcher.decided_between(
+        datetime.fromtimestamp(result["start_at"], UTC), datetime.fromtimestamp(load_end, UTC)
+    )
     latencies = watcher.latencies_ms(since)
     cpu_after = cpu_snapshot(api.pid, worker.pid)
-    decided = max(1, total - pending)
+    decided = max(1, watcher.decided_between(cpu_from, datetime.now(UTC)))
     # CPU per comment of each part: robust to other load on the machine, unlike rates.
     cpu_ms = {
         "api_per_accepted": 1000 * (cpu_after["api"] - cpu_before["api"]) / max(1, accepted),
@@ -585,14 +609,16 @@ def noop_rate(backend: Backend, config: ServiceConfig, opts: Options, run_dir: P
 # --- a whole run ----------------------------------------------------------------------------
 
 
-def warm_up(port: int, watcher: Watcher, n: int = 40, timeout: float = 90.0) -> None:
+def warm_up(port: int, watcher: Watcher, n: int = 20, timeout: float = 120.0) -> None:
     """Submit a few comments and wait until the worker has decided them all."""
     import httpx
 
     from bench import corpus
 
     since = datetime.now(UTC)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+    # The API's first submission loads the pipeline (for the crisis check): seconds on a busy
+    # machine, so a generous timeout.
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=timeout) as client:
         for i, body in enumerate(corpus.mixed_lengths(n, seed=3)):
             client.post(
                 "/api/v1/articles/ketamine-infusion-therapy/comments",
@@ -615,7 +641,7 @@ def run_backend(name: str, configs: list[ServiceConfig], opts: Options) -> list[
             for config in configs:
                 run_dir = opts.out_dir / f"{name}-{config.label.replace('/', '-')}"
                 run_dir.mkdir(parents=True, exist_ok=True)
-                print(f"-- {name} {config.label}: no-op ceiling", flush=True)
+                say(f"{name} {config.label}: no-op ceiling")
                 noop = noop_rate(backend, config, opts, run_dir)
                 run: dict[str, Any] = {
                     "backend": name,
@@ -634,7 +660,7 @@ def run_backend(name: str, configs: list[ServiceConfig], opts: Options) -> list[
                     for phase_name, rate, seconds in plan:
                         if seconds <= 0:
                             continue
-                        print(f"-- {name} {config.label}: {phase_name} for {seconds:.0f} s", flush=True)
+                        say(f"{name} {config.label}: {phase_name} for {seconds:.0f} s")
                         result = phase(
                             phase_name,
                             port,
@@ -686,6 +712,8 @@ def run(backends: list[str], configs: list[ServiceConfig], opts: Options) -> dic
             "fixed_rate": opts.fixed_rate,
             "fixed_seconds": opts.fixed_seconds,
             "saturation_seconds": opts.saturation_seconds,
+            "drain_max": opts.drain_max,
+            "noop_tasks": opts.noop_tasks,
             "clients": opts.clients,
             "connections": opts.connections,
             "log_level": opts.log_level,

@@ -104,7 +104,7 @@ def run(*, quick: bool = False, lengths: tuple[int, ...] = LENGTHS) -> dict[str,
         "checks": checks,
         "policy": config.version,
         "lengths": per_length,
-        "memory": memory(comments=20_000 if quick else 100_000),
+        "memory": memory(comments=10_000 if quick else 100_000),
     }
 
 
