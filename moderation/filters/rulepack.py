@@ -156,10 +156,10 @@ class RulePack:
     # over a view only when a rule is tried on it.
     literals: Any = None
     # ``keywords`` and ``literals`` in one automaton (``keyword bits | literal bits <<
-    # scan_shift``, ``scan_width`` bits in all): one pass over the folded text gives both
-    # masks, and the literal mask stands for every view whose text is the same (None: two
-    # separate passes). Packs linked by :func:`moderation.rules.loader.link_packs` share one
-    # automaton, this pack's bits starting at ``scan_offset``: one pass serves them all.
+    # scan_shift``, ``scan_width`` bits in all, starting at bit ``scan_offset``), shared by
+    # the packs :func:`moderation.rules.loader.link_packs` linked: one pass over the folded
+    # text gives every pack both masks, and the literal mask stands for every view whose
+    # text is the same (None: separate passes).
     scan: Any = None
     scan_shift: int = 0
     scan_width: int = 0

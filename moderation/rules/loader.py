@@ -186,17 +186,6 @@ def _automaton(by_word: Mapping[str, int]) -> Any:
     return automaton
 
 
-def _scan_automaton(keyword_slots: _Slots, slots: _Slots) -> Any:
-    """Keywords and literals in one automaton: ``keyword bits | literal bits << shift``,
-    with ``shift`` the number of keyword groups. One pass over the folded text then gives
-    both masks (see ``RulePack.scan``)."""
-    shift = len(keyword_slots.bits)
-    joint = dict(keyword_slots.by_word())
-    for word, bits in slots.by_word().items():
-        joint[word] = joint.get(word, 0) | bits << shift
-    return _automaton(joint)
-
-
 def _pattern(spec: Any, vocab: Mapping[str, str], where: str, default_scope: Scope, slots: _Slots) -> Pattern:
     if isinstance(spec, str):
         spec = {"pattern": spec}
@@ -336,7 +325,6 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
         clause_break=clause_break,
         keywords=keyword_slots.automaton(),
         literals=slots.automaton(),
-        scan=_scan_automaton(keyword_slots, slots),
         scan_shift=len(keyword_slots.bits),
         scan_width=len(keyword_slots.bits) + len(slots.bits),
         keyword_groups=tuple(group_counts),
@@ -352,24 +340,24 @@ def compile_pack(data: Mapping[str, Any], source: str = "<rules>") -> RulePack:
 
 
 def link_packs(packs: Sequence[RulePack]) -> list[RulePack]:
-    """The same packs sharing one scan automaton (each its own range of bits), so that the
-    pipeline reads a comment's folded text once for all of them. Results never change: a
-    pack's bits of the joint mask are exactly its own automaton's mask."""
+    """The same packs with one scan automaton for all of their keywords and literals (see
+    ``RulePack.scan``; each pack its own range of bits), so that the pipeline reads a
+    comment's folded text once for all of them. Results never change: a pack's bits of the
+    joint mask are exactly its ``keywords`` and ``literals`` masks. Built only here (the
+    pipeline's packs), so a pack loaded alone carries no third automaton."""
     joint: dict[str, int] = {}
-    offsets: list[int] = []
     offset = 0
+    linked: list[RulePack] = []
     for pack in packs:
-        offsets.append(offset)
-        if pack.scan is None:
-            continue
-        for word, bits in pack.scan.items():
-            joint[word] = joint.get(word, 0) | bits << offset
+        for automaton, shift in ((pack.keywords, 0), (pack.literals, pack.scan_shift)):
+            for word, bits in automaton.items() if automaton is not None else ():
+                joint[word] = joint.get(word, 0) | bits << (offset + shift)
+        linked.append(replace(pack, scan_offset=offset))
         offset += pack.scan_width
     automaton = _automaton(joint)
-    return [
-        pack if pack.scan is None else replace(pack, scan=automaton, scan_offset=off)
-        for pack, off in zip(packs, offsets, strict=True)
-    ]
+    if automaton is None:
+        return list(packs)
+    return [replace(pack, scan=automaton) for pack in linked]
 
 
 def _keyword_groups(raw: Any, where: str) -> list[list[str]]:
