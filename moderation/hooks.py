@@ -1,50 +1,52 @@
-"""What follows a stored decision: metrics, a log line, webhooks. Side effects run after commit."""
+"""What follows a decision the pipeline stored: metrics, a log line, webhooks.
+
+The worker calls the hook only after the decision committed (on PostgreSQL the decision is
+one autocommitted statement; on SQLite the hook runs after the transaction's commit), so
+nothing here is ever about a decision that was rolled back.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from moderation import metrics
-from moderation.db import enqueue_after_commit
-from moderation.models import Comment, Decision
-from moderation.review.service import OnDecided
+from moderation.review.decide import DecidedComment
 from moderation.webhooks import service as webhooks
 
 log = logging.getLogger("moderation.decisions")
+AfterDecision = Callable[[Engine, DecidedComment], None]
 
 
-def decision_hook(send: webhooks.Send | None = None) -> OnDecided:
-    """The ``on_decided`` callback the moderation task hands to the review service."""
+def after_decision(send: webhooks.Send | None = None) -> AfterDecision:
+    """The callback the moderation task runs once a pipeline decision has committed."""
 
-    def on_decided(session: Session, comment: Comment, decision: Decision) -> None:
-        comment_id = str(comment.id)
-        source, value = decision.source.value, decision.decision.value
-        categories = list(decision.categories)
-        submitted, decided = comment.created_at, decision.created_at
+    def after_commit(engine: Engine, decided: DecidedComment) -> None:
+        comment = decided.comment
+        metrics.record_decision(
+            source=decided.source.value,
+            decision=decided.status.value,
+            categories=decided.categories,
+            submitted_at=comment.created_at,
+            decided_at=decided.decided_at,
+        )
+        log.info(
+            "decision stored",
+            extra={
+                "comment_id": str(comment.id),
+                "source": decided.source.value,
+                "decision": decided.status.value,
+                "priority": decided.priority.value,
+                "categories": decided.categories,
+                "policy": decided.versions.get("policy"),
+            },
+        )
+        try:
+            webhooks.emit_pipeline_decision(engine, decided, send=send)
+        except Exception:
+            # The decision stands; like any post-commit publish, a failure is logged, not retried.
+            log.exception("webhook events for a decision could not be queued")
 
-        def after_commit() -> None:
-            metrics.record_decision(
-                source=source,
-                decision=value,
-                categories=categories,
-                submitted_at=submitted,
-                decided_at=decided,
-            )
-            log.info(
-                "decision stored",
-                extra={
-                    "comment_id": comment_id,
-                    "source": source,
-                    "decision": value,
-                    "priority": decision.priority.value,
-                    "categories": categories,
-                    "policy": decision.versions.get("policy"),
-                },
-            )
-
-        enqueue_after_commit(session, after_commit)
-        webhooks.emit_decision(session, comment, decision, send=send)
-
-    return on_decided
+    return after_commit

@@ -76,6 +76,8 @@ def _after_fork(**_: Any) -> None:
     """Each forked worker process gets its own connections and loads the pipeline once."""
     from moderation.db import get_engine
     from moderation.review.pipeline import get_pipeline
+    from workers.engine import decision_engine
 
     get_engine().dispose(close=False)
+    decision_engine().dispose(close=False)
     get_pipeline()

@@ -8,25 +8,26 @@ import binascii
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from moderation.clients.behaviour import BehaviourStore, Sighting
 from moderation.db import enqueue_after_commit, utcnow
-from moderation.filters.types import AuthorFacts, Category, CommentInput, Reason
-from moderation.models import Article, Comment, CommentStatus, Decision, DecisionSource
+from moderation.filters.types import AuthorFacts, Category
+from moderation.models import Article, Comment, CommentStatus, Decision
+from moderation.review import decide
+from moderation.review.decide import CommentFields, FactsProvider, policy_from
+from moderation.review.decide import comment_input as comment_input  # re-exported
+from moderation.review.decide import reason_dict as reason_dict  # re-exported (jobs/requeue.py)
 from moderation.review.pipeline import Pipeline
 from moderation.review.policy import PolicyConfig, Priority, Verdict
 
 log = logging.getLogger(__name__)
 Publish = Callable[[uuid.UUID], None]
-FactsProvider = Callable[[Comment], AuthorFacts]
 # Called inside the transaction once a decision is stored (webhooks, metrics); it may only
 # touch the session and defer side effects with enqueue_after_commit.
 OnDecided = Callable[[Session, Comment, Decision], None]
@@ -59,13 +60,7 @@ def get_article(*, session: Session, slug: str) -> Article:
 
 def policy_for(article: Article, base: PolicyConfig) -> PolicyConfig:
     """The article's policy: the defaults with its overrides applied, versioned."""
-    if not article.policy:
-        return base
-    known = {f.name for f in fields(PolicyConfig)} - {"version"}
-    overrides: dict[str, Any] = {k: v for k, v in article.policy.items() if k in known}
-    if "disabled_checks" in overrides:
-        overrides["disabled_checks"] = frozenset(overrides["disabled_checks"])
-    return replace(base, **overrides, version=f"article:{article.slug}:v{article.policy_version}")
+    return policy_from(article.slug, article.policy, article.policy_version, base)
 
 
 def create_comment(
@@ -139,7 +134,7 @@ def behaviour_facts(store: BehaviourStore) -> FactsProvider:
     If the store is unreachable the comment is still decided, on its text alone.
     """
 
-    def facts(comment: Comment) -> AuthorFacts:
+    def facts(comment: CommentFields) -> AuthorFacts:
         sighting = Sighting(
             text=comment.body,
             author=comment.author_name,
@@ -156,27 +151,6 @@ def behaviour_facts(store: BehaviourStore) -> FactsProvider:
     return facts
 
 
-def comment_input(comment: Comment, facts: AuthorFacts | None = None) -> CommentInput:
-    return CommentInput(
-        text=comment.body,
-        author_name=comment.author_name,
-        author_email=comment.author_email,
-        author_url=comment.author_url,
-        facts=facts or AuthorFacts(),
-    )
-
-
-def reason_dict(reason: Reason) -> dict[str, Any]:
-    return {
-        "code": reason.code.value,
-        "category": reason.category.value,
-        "rule_id": reason.rule_id,
-        "span": list(reason.span) if reason.span is not None else None,
-        "detail": reason.detail,
-        "score": round(reason.score, 4),
-    }
-
-
 def moderate_comment(
     *,
     session: Session,
@@ -185,71 +159,35 @@ def moderate_comment(
     facts: FactsProvider | None = None,
     on_decided: OnDecided | None = None,
 ) -> Decision | None:
-    """Decide a pending comment exactly once.
+    """Decide a pending comment exactly once, in the session's transaction.
 
     Returns quietly (``None``) if the comment is gone or already decided (a duplicate or
     late delivery, or a moderator got there first). The status change is a conditional
     update on ``status = 'pending'``, so two workers racing on one comment store one
-    decision; the decision row is only written by the winner.
+    decision; the decision row is only written by the winner. The same statements as the
+    worker's (:mod:`moderation.review.decide`); this wrapper adds the ORM objects for callers
+    that hold a session.
     """
-    row = session.execute(
-        select(Comment, Article)
-        .join(Article, Comment.article_id == Article.id)
-        .where(Comment.id == comment_id)
-    ).one_or_none()
-    if row is None or row.Comment.status is not CommentStatus.PENDING:
+    decided = decide.decide(session.connection(), comment_id, pipeline, facts)
+    if decided is None:
         return None
-    comment, article = row.Comment, row.Article
-    config = policy_for(article, pipeline.config)
-    verdict = pipeline.run(comment_input(comment, facts(comment) if facts else None), config)
-    decision = store_verdict(session=session, comment_id=comment_id, verdict=verdict)
-    if decision is not None and on_decided is not None:
-        # The conditional UPDATE bypassed the ORM: show the hook the stored state without
-        # another round trip.
-        for key, value in (
-            ("status", decision.decision),
-            ("priority", decision.priority),
-            ("decided_at", decision.created_at),
-            ("updated_at", decision.created_at),
-            ("censored_body", verdict.censored_text),
-            ("version", comment.version + 1),
-        ):
-            set_committed_value(comment, key, value)
-        on_decided(session, comment, decision)
-    return decision
+    return _loaded(session, comment_id, decided.decision_id, on_decided)
 
 
 def store_verdict(*, session: Session, comment_id: uuid.UUID, verdict: Verdict) -> Decision | None:
-    now = utcnow()
-    status = CommentStatus(verdict.decision.value)
-    result = session.execute(
-        update(Comment)
-        .where(Comment.id == comment_id, Comment.status == CommentStatus.PENDING)
-        .values(
-            status=status,
-            priority=verdict.priority,
-            censored_body=verdict.censored_text,
-            decided_at=now,
-            updated_at=now,
-            version=Comment.version + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    decision = Decision(
-        comment_id=comment_id,
-        source=DecisionSource.PIPELINE,
-        decision=status,
-        priority=verdict.priority,
-        categories=[c.value for c in verdict.categories],
-        scores=verdict.scores,
-        reasons=[reason_dict(r) for r in verdict.reasons],
-        versions=verdict.versions,
-        created_at=now,
-    )
-    session.add(decision)
-    session.flush()
+    """Store a verdict for a pending comment (conditional update); ``None`` if not pending."""
+    decision_id = decide.record_verdict(session.connection(), comment_id, verdict, now=utcnow())
+    return None if decision_id is None else _loaded(session, comment_id, decision_id, None)
+
+
+def _loaded(
+    session: Session, comment_id: uuid.UUID, decision_id: int, on_decided: OnDecided | None
+) -> Decision:
+    # The writes bypassed the ORM: refresh what the identity map may hold of the comment.
+    decision = session.get_one(Decision, decision_id)
+    if on_decided is not None:
+        comment = session.get_one(Comment, comment_id, populate_existing=True)
+        on_decided(session, comment, decision)
     return decision
 
 

@@ -2,24 +2,37 @@
 
 Events are emitted inside the transaction that decides a comment and published to the
 ``moderation.deliver_webhook`` task only once it commits (:func:`enqueue_after_commit`), so a
-receiver never hears of a decision that was rolled back. Delivery (HTTP, retries) lives in
-``workers/tasks_webhooks.py``; this module does no network I/O.
+receiver never hears of a decision that was rolled back. The pipeline's decisions are emitted
+by :func:`emit_pipeline_decision` after the worker's write committed. Delivery (HTTP,
+retries) lives in ``workers/tasks_webhooks.py``; this module does no network I/O.
+
+The worker looks endpoints up in a per-process :class:`EndpointCache` rather than querying
+them for every decision: an endpoint added (or removed) by the CLI, the admin API or another
+process is seen by every worker within :data:`ENDPOINT_CACHE_SECONDS`. Moderators' events
+(:func:`emit_event`, in the moderator's transaction) always read the table.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import time
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from moderation.db import enqueue_after_commit, utcnow
 from moderation.models import Article, Comment, Decision, DecisionSource
 from moderation.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+if TYPE_CHECKING:
+    from moderation.review.decide import DecidedComment
 
 TASK_DELIVER = "moderation.deliver_webhook"
 EVENTS = (
@@ -30,6 +43,8 @@ EVENTS = (
     "comment.moderated",
 )
 KEEP_DELIVERIES = 200  # delivery log rows kept per endpoint
+# The longest a worker goes on using its snapshot of the endpoints (see EndpointCache).
+ENDPOINT_CACHE_SECONDS = 5.0
 # send(endpoint_id, event, event_id, body) publishes one delivery task.
 Send = Callable[[int, str, str, str], None]
 
@@ -102,35 +117,91 @@ def recent_deliveries(*, session: Session, endpoint_id: int, limit: int = 20) ->
     ).all()
 
 
+def comment_data(
+    *,
+    comment_id: uuid.UUID,
+    article_slug: str,
+    parent_id: uuid.UUID | None,
+    status: str,
+    priority: str,
+    author_name: str,
+    body: str,
+    censored_body: str | None,
+    created_at: datetime,
+    decided_at: datetime | None,
+) -> dict[str, Any]:
+    """The ``data.comment`` object of an event (never scores, e-mail or address)."""
+    return {
+        "id": str(comment_id),
+        "article": article_slug,
+        "parent_id": str(parent_id) if parent_id else None,
+        "status": status,
+        "priority": priority,
+        "author_name": author_name,
+        "body": body,
+        "published_body": censored_body or body,
+        "created_at": created_at.isoformat(),
+        "decided_at": decided_at.isoformat() if decided_at else None,
+        "status_url": f"/api/v1/comments/{comment_id}",
+    }
+
+
+def decision_data(
+    *,
+    source: str,
+    decision: str,
+    priority: str,
+    categories: Sequence[str],
+    reasons: Sequence[dict[str, Any]],
+    versions: dict[str, str],
+    actor: str | None,
+) -> dict[str, Any]:
+    return {
+        "source": source,
+        "decision": decision,
+        "priority": priority,
+        "categories": list(categories),
+        "reasons": [{k: r.get(k) for k in ("code", "category", "rule_id")} for r in reasons],
+        "policy_version": versions.get("policy"),
+        "actor": actor,
+    }
+
+
+def _body(event: str, event_id: str, comment: dict[str, Any], decision: dict[str, Any] | None) -> str:
+    if decision is not None:
+        comment["decision"] = decision
+    payload = {"id": event_id, "type": event, "created": utcnow().isoformat(), "data": {"comment": comment}}
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True)
+
+
 def event_body(
     session: Session, event: str, comment: Comment, decision: Decision | None, event_id: str
 ) -> str:
     article = session.get_one(Article, comment.article_id)
-    data: dict[str, Any] = {
-        "id": str(comment.id),
-        "article": article.slug,
-        "parent_id": str(comment.parent_id) if comment.parent_id else None,
-        "status": comment.status.value,
-        "priority": comment.priority.value,
-        "author_name": comment.author_name,
-        "body": comment.body,
-        "published_body": comment.censored_body or comment.body,
-        "created_at": comment.created_at.isoformat(),
-        "decided_at": comment.decided_at.isoformat() if comment.decided_at else None,
-        "status_url": f"/api/v1/comments/{comment.id}",
-    }
+    data = comment_data(
+        comment_id=comment.id,
+        article_slug=article.slug,
+        parent_id=comment.parent_id,
+        status=comment.status.value,
+        priority=comment.priority.value,
+        author_name=comment.author_name,
+        body=comment.body,
+        censored_body=comment.censored_body,
+        created_at=comment.created_at,
+        decided_at=comment.decided_at,
+    )
+    extra = None
     if decision is not None:
-        data["decision"] = {
-            "source": decision.source.value,
-            "decision": decision.decision.value,
-            "priority": decision.priority.value,
-            "categories": list(decision.categories),
-            "reasons": [{k: r.get(k) for k in ("code", "category", "rule_id")} for r in decision.reasons],
-            "policy_version": decision.versions.get("policy"),
-            "actor": decision.actor,
-        }
-    payload = {"id": event_id, "type": event, "created": utcnow().isoformat(), "data": {"comment": data}}
-    return json.dumps(payload, separators=(",", ":"), sort_keys=True)
+        extra = decision_data(
+            source=decision.source.value,
+            decision=decision.decision.value,
+            priority=decision.priority.value,
+            categories=decision.categories,
+            reasons=decision.reasons,
+            versions=decision.versions,
+            actor=decision.actor,
+        )
+    return _body(event, event_id, data, extra)
 
 
 def emit_event(
@@ -167,21 +238,117 @@ def emit_event(
     return len(endpoints)
 
 
-def events_for(decision: Decision) -> list[str]:
-    """The events a stored decision raises: its outcome, ``urgent`` and ``moderated``."""
-    events = [f"comment.{decision.decision.value}"]
-    if decision.priority.value == "urgent":
+def event_names(decision: str, priority: str, source: DecisionSource) -> list[str]:
+    """The events a decision raises: its outcome, ``urgent`` and ``moderated``."""
+    events = [f"comment.{decision}"]
+    if priority == "urgent":
         events.append("comment.urgent")
-    if decision.source is DecisionSource.MODERATOR:
+    if source is DecisionSource.MODERATOR:
         events.append("comment.moderated")
     return [e for e in events if e in EVENTS]
 
 
+def events_for(decision: Decision) -> list[str]:
+    """The events a stored decision raises: its outcome, ``urgent`` and ``moderated``."""
+    return event_names(decision.decision.value, decision.priority.value, decision.source)
+
+
 def emit_decision(session: Session, comment: Comment, decision: Decision, *, send: Send | None = None) -> int:
-    """Emit every event a decision raises (the pipeline's ``on_decided`` hook uses this)."""
+    """Emit every event a decision raises, after the session commits (moderators' decisions)."""
     return sum(
         emit_event(session, event, comment, decision=decision, send=send) for event in events_for(decision)
     )
+
+
+# --- the pipeline's decisions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    endpoint_id: int
+    events: frozenset[str]
+
+
+_ACTIVE = select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.active.is_(True))
+
+
+class EndpointCache:
+    """A per-process snapshot of the active endpoints and their events, per database.
+
+    The snapshot is read again once it is ``ttl`` seconds old, so an endpoint added or
+    removed anywhere (CLI, admin API, another host) is seen within ``ttl``; a removed
+    endpoint's stale entry costs at most a delivery task that finds no endpoint and does
+    nothing. With no endpoint at all a decision costs no query.
+    """
+
+    def __init__(
+        self, ttl: float = ENDPOINT_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._snapshots: weakref.WeakKeyDictionary[Engine, tuple[float, tuple[Subscription, ...]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def active(self, engine: Engine) -> tuple[Subscription, ...]:
+        now = self._clock()
+        snapshot = self._snapshots.get(engine)
+        if snapshot is None or now - snapshot[0] >= self.ttl:
+            with engine.connect() as conn:
+                rows = conn.execute(_ACTIVE).all()
+            snapshot = (now, tuple(Subscription(row.id, frozenset(row.events)) for row in rows))
+            self._snapshots[engine] = snapshot
+        return snapshot[1]
+
+    def clear(self) -> None:
+        self._snapshots.clear()
+
+
+ENDPOINTS = EndpointCache()
+
+
+def emit_pipeline_decision(
+    engine: Engine, decided: DecidedComment, *, send: Send | None = None, cache: EndpointCache = ENDPOINTS
+) -> int:
+    """Publish every event a committed pipeline decision raises to the subscribed endpoints
+    (from ``cache``). Call it only after the decision committed. Returns deliveries queued."""
+    subscriptions = cache.active(engine)
+    if not subscriptions:
+        return 0
+    sender = send or _default_sender()
+    comment = decided.comment
+    queued = 0
+    for event in event_names(decided.status.value, decided.priority.value, decided.source):
+        targets = [s.endpoint_id for s in subscriptions if event in s.events]
+        if not targets:
+            continue
+        event_id = "evt_" + uuid.uuid4().hex
+        data = comment_data(
+            comment_id=comment.id,
+            article_slug=comment.article_slug,
+            parent_id=comment.parent_id,
+            status=decided.status.value,
+            priority=decided.priority.value,
+            author_name=comment.author_name,
+            body=comment.body,
+            censored_body=decided.censored_body,
+            created_at=comment.created_at,
+            decided_at=decided.decided_at,
+        )
+        extra = decision_data(
+            source=decided.source.value,
+            decision=decided.status.value,
+            priority=decided.priority.value,
+            categories=decided.categories,
+            reasons=decided.reasons,
+            versions=decided.versions,
+            actor=None,
+        )
+        body = _body(event, event_id, data, extra)
+        for endpoint_id in targets:
+            sender(endpoint_id, event, event_id, body)
+            queued += 1
+    return queued
 
 
 def record_delivery(
