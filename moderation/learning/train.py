@@ -1,8 +1,9 @@
 """Training, evaluation and promotion of the spam and abuse models.
 
 Everything here is deterministic: a fixed vocabulary order, liblinear with a fixed seed (no
-BLAS threads involved), fixed folds, and an artifact without timestamps, so training twice on
-the same data and labels writes the same bytes.
+BLAS threads involved) or closed-form naive Bayes counts (:mod:`moderation.learning.families`),
+fixed folds, and an artifact without timestamps, so training twice on the same data and
+labels writes the same bytes.
 
 Hyper-parameters were chosen by cross-validation on the *training* files only (5-fold on
 YouTube 01-04 for spam, 3-fold inside the Davidson 80% for abuse); see ``SPAM`` and ``ABUSE``.
@@ -27,7 +28,8 @@ import scipy.sparse as sp  # type: ignore[import-untyped]  # scipy ships no stub
 from moderation.filters.normalize import normalize
 from moderation.learning import data as datasets
 from moderation.learning.data import Example
-from moderation.learning.features import features, meta_features, prepare, tokens
+from moderation.learning.families import Component, Design, Family, combine, fit_family, platt
+from moderation.learning.features import prepare
 from moderation.learning.model import LinearTextModel, content_hash
 
 Kind = Literal["spam", "abuse"]
@@ -56,6 +58,11 @@ class Params:
     site_max_fpr: float = 0.01
     folds: int = 5
     seed: int = 0
+    # Model family (see moderation.learning.families): naive Bayes smoothing ``alpha`` and
+    # NB-SVM interpolation ``beta`` only matter to the NB-based ones.
+    family: Family = "lr"
+    alpha: float = 1.0
+    beta: float = 1.0
 
 
 # Chosen by leave-one-video-out (LOVO) CV on YouTube 01-04 (SMS always in the training folds,
@@ -81,6 +88,18 @@ class Params:
 # balanced 0.9584 / 0.9600 (66), with C=10/20/50 or SMS 0.05 0.9565-0.9571 (68-69). All within
 # noise; balanced, the best, scored Shakira 0.9622 / 0.9586, the same as this setup, with
 # site recall 0.68 instead of 0.71, so it was not shipped.
+# New families, 2026-11-30 (``python -m moderation.learning.lovo SPEC...``, the same LOVO on
+# matrix slices, which reproduces this setup's 68 errors; every family below is linear in these
+# features and would ship as it is): MNB alpha 0.1 / 0.3 / 1 -> 139 / 127 / 114 errors;
+# normalised CNB alpha 0.1 / 1 -> 126 / 98; mean of the calibrated LR and MNB log-odds, alpha
+# 0.1 / 1 -> 70 / 69; NB-LR (NB-SVM, logistic loss; weights w * r) alpha 1, C = 1 / 2 / 3 / 10
+# / 30 -> 72 / 74 / 59 / 63 / 73; C = 3 with alpha 0.1 / 0.3 / 3 -> 76 / 67 / 68, with
+# interpolation beta 0.25 -> 71. Noise: each candidate disagrees with this setup on 33-52
+# comments (C = 10: 17 new errors, 22 fixed), so an error-count difference has a standard
+# deviation of about 6, and the 9 NB-LR settings average 69 errors, this setup's level.
+# Counted as beyond noise: at least 5 fewer errors at the chosen setting AND at its grid
+# neighbours. NB-LR C = 3 (9 fewer) is a lone spike (C = 2: 74, alpha 0.3: 67), so nothing
+# passed; Shakira was not looked at and nothing shipped.
 SPAM = Params(C=30.0, min_df=2, aux_weight=0.1, meta=True)
 # CV inside the Davidson 80% (3-fold): C=1 balanced, macro-F1 0.919 at its best threshold.
 # Site examples, 5-fold CV over them (out-of-fold ok comments flagged at the model's own
@@ -154,88 +173,10 @@ def evaluate(model: LinearTextModel, examples: Sequence[Example], threshold: flo
     return _metrics([e.label for e in examples], [float(p >= threshold) for p in probs])
 
 
-class _Design:
-    """Sparse design matrix built with the same features and scaling as inference."""
-
-    def __init__(
-        self, prepared: Sequence[str], min_df: int, always: Sequence[bool], *, meta: bool = False
-    ) -> None:
-        docs = [features(p) for p in prepared]
-        # Comment-level signals enter once each and unscaled, as in LinearTextModel._score.
-        metas = [meta_features(tokens(p), p) if meta else [] for p in prepared]
-        df: dict[str, int] = {}
-        forced: set[str] = set()
-        for (feats, _), mfeats, keep in zip(docs, metas, always, strict=True):
-            for f in {*feats, *mfeats}:
-                df[f] = df.get(f, 0) + 1
-            if keep:
-                forced.update(feats, mfeats)
-        self.vocab = sorted(f for f, n in df.items() if n >= min_df or f in forced)
-        index = {f: i for i, f in enumerate(self.vocab)}
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        for r, ((feats, n_tokens), mfeats) in enumerate(zip(docs, metas, strict=True)):
-            counts: dict[int, int] = {}
-            for f in feats:
-                j = index.get(f)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            scale = 1.0 / math.sqrt(n_tokens)
-            values = {j: c * scale for j, c in counts.items()}
-            for f in mfeats:
-                j = index.get(f)
-                if j is not None:
-                    values[j] = 1.0
-            for j in sorted(values):
-                rows.append(r)
-                cols.append(j)
-                vals.append(values[j])
-        self.X = sp.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(self.vocab)), dtype=np.float64)
-
-
-def _fit_linear(X: sp.csr_matrix, y: np.ndarray, w: np.ndarray, params: Params) -> tuple[np.ndarray, float]:
-    from sklearn.linear_model import LogisticRegression
-
-    clf = LogisticRegression(
-        C=params.C, solver="liblinear", random_state=params.seed, max_iter=1000, tol=1e-6
+def _fit(X: sp.csr_matrix, y: np.ndarray, w: np.ndarray, params: Params) -> list[Component]:
+    return fit_family(
+        params.family, X, y, w, C=params.C, alpha=params.alpha, beta=params.beta, seed=params.seed
     )
-    clf.fit(X, y, sample_weight=w)
-    return clf.coef_[0].astype(np.float64), float(clf.intercept_[0])
-
-
-def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Fit p = sigmoid(a z + b) by damped Newton steps (deterministic, no solver state)."""
-    # Platt's smoothed targets keep a separable fold from pushing a to infinity.
-    n_pos, n_neg = float(y.sum()), float(len(y) - y.sum())
-    t = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
-
-    def loss(a: float, b: float) -> float:
-        u = a * z + b
-        return float(np.sum(np.logaddexp(0, u) - t * u))
-
-    a, b = 1.0, 0.0
-    current = loss(a, b)
-    for _ in range(200):
-        p = 0.5 * (1 + np.tanh(0.5 * (a * z + b)))
-        g = np.array([np.sum((p - t) * z), np.sum(p - t)])
-        s = p * (1 - p) + 1e-12
-        h = np.array([[np.sum(s * z * z), np.sum(s * z)], [np.sum(s * z), np.sum(s)]]) + 1e-9 * np.eye(2)
-        step = np.linalg.solve(h, g)
-        scale = 1.0
-        while scale > 1e-8:
-            na, nb = a - scale * float(step[0]), b - scale * float(step[1])
-            new = loss(na, nb)
-            if new <= current:
-                break
-            scale /= 2
-        else:
-            break
-        a, b = na, nb
-        if current - new < 1e-12:
-            break
-        current = new
-    return a, b
 
 
 def _best_threshold(y: np.ndarray, p: np.ndarray, macro: bool) -> float:
@@ -283,7 +224,7 @@ def fit_model(
     prepared = [prepare_text(e.text) for e in examples]
     is_extra = np.array([e.source == "moderator" for e in examples])
     is_site = np.array([e.source == "site" for e in examples], dtype=bool)
-    design = _Design(prepared, params.min_df, is_extra.tolist(), meta=params.meta)
+    design = Design(prepared, params.min_df, is_extra.tolist(), meta=params.meta)
     y = np.array([e.label for e in examples], dtype=np.int64)
     aux = np.array([e.source == "sms" for e in examples])
     # A separate intercept for the auxiliary corpus absorbs its different spam rate; it is
@@ -308,7 +249,8 @@ def fit_model(
     base_idx = np.flatnonzero(~is_extra & ~is_site)
     site_idx = np.flatnonzero(is_site)
     calib_mask = ~is_extra & ~is_site & ~aux
-    oof = np.zeros(len(examples))
+    # One column of out-of-fold scores per component of the family (two for "avg").
+    oof = np.zeros((len(examples), 2 if params.family == "avg" else 1))
     folds = StratifiedKFold(params.folds, shuffle=True, random_state=params.seed)
     base_folds = list(folds.split(base_idx, y[base_idx]))
     empty = np.zeros(0, dtype=np.int64)
@@ -318,16 +260,20 @@ def fit_model(
     for (tr, te), (s_tr, s_te) in zip(base_folds, site_folds, strict=True):
         tr_i = np.concatenate([base_idx[tr], site_idx[s_tr]]) if train_site else base_idx[tr]
         te_i = np.concatenate([base_idx[te], site_idx[s_te]]) if train_site else base_idx[te]
-        coef, b0 = _fit_linear(X[tr_i], y[tr_i], w[tr_i], params)
-        oof[te_i] = X[te_i] @ coef + b0
-    a, b = _platt(oof[calib_mask], y[calib_mask])
-    p_oof = 0.5 * (1 + np.tanh(0.5 * (a * oof[calib_mask] + b)))
+        for k, (coef, b0) in enumerate(_fit(X[tr_i], y[tr_i], w[tr_i], params)):
+            oof[te_i, k] = X[te_i] @ coef + b0
+    # Several components are first calibrated each, then averaged (families.combine).
+    mix = [platt(oof[calib_mask, k], y[calib_mask]) for k in range(oof.shape[1])] if oof.shape[1] > 1 else []
+    scores = np.mean([c * oof[:, k] + d for k, (c, d) in enumerate(mix)], axis=0) if mix else oof[:, 0]
+    a, b = platt(scores[calib_mask], y[calib_mask])
+    p_oof = 0.5 * (1 + np.tanh(0.5 * (a * scores[calib_mask] + b)))
     threshold = _best_threshold(y[calib_mask], p_oof, macro=params.balanced)
     # Fold the threshold into the calibration so that p >= 0.5 is the verdict.
     b -= math.log(threshold / (1 - threshold))
 
     for _ in range(4):
-        coef, b0 = _fit_linear(X, y, w, params)
+        comps = _fit(X, y, w, params)
+        coef, b0 = combine(comps, mix) if mix else comps[0]
         z = a * (X[is_extra] @ coef + b0) + b
         wrong = (z >= 0).astype(np.int64) != y[is_extra]
         if not wrong.any():
@@ -352,6 +298,11 @@ def fit_model(
             "label_weight": params.label_weight,
             # Recorded only when set, so models trained without them keep their bytes.
             **({"meta": True} if params.meta else {}),
+            **(
+                {"family": params.family, "alpha": params.alpha, "beta": params.beta}
+                if params.family != "lr"
+                else {}
+            ),
         },
         "examples": len(examples),
         "moderator_labels": int(is_extra.sum()),
@@ -365,7 +316,7 @@ def fit_model(
     if site:
         y_site = np.array([e.label for e in site], dtype=np.int64)
         if train_site:
-            p_site = 0.5 * (1 + np.tanh(0.5 * (a * oof[is_site] + b)))
+            p_site = 0.5 * (1 + np.tanh(0.5 * (a * scores[is_site] + b)))
         else:
             p_site = np.array([model.probability(normalize(e.text).text.text) for e in site])
         site_threshold = _site_threshold(y_site, p_site, params.site_max_fpr)
