@@ -9,7 +9,7 @@ speech and general advice. Build the check with :func:`moderation.rules.load_cri
 
 from __future__ import annotations
 
-from moderation.filters.rulepack import RulePackCheck
+from moderation.filters.rulematch import RulePackCheck
 
 
 class CrisisCheck(RulePackCheck):

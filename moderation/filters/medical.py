@@ -7,7 +7,7 @@ The rules live in ``moderation/rules/medical.yaml``; build the check with
 
 from __future__ import annotations
 
-from moderation.filters.rulepack import RulePackCheck
+from moderation.filters.rulematch import RulePackCheck
 
 
 class MedicalCheck(RulePackCheck):

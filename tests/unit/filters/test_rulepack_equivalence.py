@@ -5,7 +5,7 @@ plus a few thousand deterministic variants (obfuscated, re-punctuated, negated, 
 trigger-word soup, long run-on comments), and every reason's (code, rule_id, span) is
 compared with ``tests/data/rulepack_expected.json``. That file was written by the engine
 as it was before the speed work (commit 3d7f76f), so any optimisation of
-``moderation/filters/rulepack.py`` or the loader must reproduce it exactly.
+``moderation/filters/rulematch.py`` or the loader must reproduce it exactly.
 
 The frozen file also records digests of the inputs, the rule-pack YAML and the
 normaliser's output. When a rule pack or ``normalize()`` changes on purpose, the reasons
@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 import regex
 
-from moderation.filters import rulepack
+from moderation.filters import rulematch
 from moderation.filters.normalize import normalize
 from moderation.filters.rulepack import Cue, Pattern, RulePack, plan_exceptions
 from moderation.filters.types import CommentInput
@@ -453,11 +453,11 @@ def test_speed_ups_change_nothing_on_unicode_text(name: str) -> None:
 
     pack = load_pack(name)
     plain = _without_speed_ups(pack)
-    assert rulepack.match_pack(plain, normalize("x")) == []
+    assert rulematch.match_pack(plain, normalize("x")) == []
     for text in UNICODE_TEXTS + list(inputs()[::25]):
         norm = normalize(text)
-        fast = [(h.rule.id, h.span) for h in rulepack.match_pack(pack, norm)]
-        slow = [(h.rule.id, h.span) for h in rulepack.match_pack(plain, norm)]
+        fast = [(h.rule.id, h.span) for h in rulematch.match_pack(pack, norm)]
+        slow = [(h.rule.id, h.span) for h in rulematch.match_pack(plain, norm)]
         assert fast == slow, text
 
 

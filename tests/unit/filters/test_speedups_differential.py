@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from moderation.filters import classifiers, normalize, rulepack, spam
+from moderation.filters import classifiers, normalize, rulematch, spam
 from moderation.filters.types import Category, CheckResult, CommentInput, Reason, ReasonCode
 from moderation.learning import features, model
 from moderation.review import pipeline as pipeline_module
@@ -228,9 +228,9 @@ def test_linked_packs_share_one_automaton() -> None:
         assert own.scan is None
         for text in texts()[::5]:
             folded = normalize.normalize(text).folded.text
-            joint = rulepack._mask(linked.scan, folded) >> linked.scan_offset
-            separate = rulepack._mask(own.keywords, folded)
-            separate |= rulepack._mask(own.literals, folded) << own.scan_shift
+            joint = rulematch._mask(linked.scan, folded) >> linked.scan_offset
+            separate = rulematch._mask(own.keywords, folded)
+            separate |= rulematch._mask(own.literals, folded) << own.scan_shift
             assert joint & ((1 << linked.scan_width) - 1) == separate
 
 
