@@ -85,7 +85,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping on every checkout (a round trip per request): a connection the server dropped
+    # fails its first statement with a disconnect error, on which SQLAlchemy invalidates it and
+    # every pooled connection opened before it; that one request or task fails (503 with
+    # Retry-After, a task retry) and the next ones get fresh connections
+    # (tests/faults/test_database_down.py).
+    kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("connect_args", {"connect_timeout": 5})

@@ -15,6 +15,7 @@ from moderation.api.routes import admin, akismet, comments, health
 from moderation.api.routes import metrics as metrics_routes
 from moderation.api.routes import moderation as moderation_routes
 from moderation.api.routes import reports as report_routes
+from moderation.articles.cache import ArticleCache
 from moderation.clients.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from moderation.db import sessionmaker_for
 from moderation.review.pipeline import get_pipeline
@@ -47,6 +48,8 @@ def create_app(
     app.state.publish = metrics.counting_publish(publish or publisher(celery))
     app.state.pipeline = get_pipeline
     app.state.rate_limiter = _rate_limiter(settings)
+    # Submissions read an article's id and rules from here (see moderation.articles.cache).
+    app.state.article_cache = ArticleCache()
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.include_router(health.router)

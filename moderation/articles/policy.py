@@ -9,7 +9,7 @@ records the version it used in ``Decision.versions["policy"]``.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -133,17 +133,38 @@ class SubmissionRefusedError(Exception):
         self.message = message
 
 
+@dataclass(frozen=True, slots=True)
+class SubmissionRules:
+    """The two rules the API enforces before storing a comment (``None``: no such rule)."""
+
+    closes_at: datetime | None = None
+    max_length: int | None = None
+
+
+NO_RULES = SubmissionRules()
+
+
+def submission_rules(overrides: dict[str, Any] | None) -> SubmissionRules:
+    """The submission rules of an article's stored overrides (``Article.policy``)."""
+    if not overrides or ("closes_at" not in overrides and "max_length" not in overrides):
+        return NO_RULES
+    policy = ArticlePolicy.model_validate(overrides)
+    return SubmissionRules(closes_at=policy.closes_at, max_length=policy.max_length)
+
+
 def check_submission(article: Article, body: str, now: datetime) -> None:
     """Raise :class:`SubmissionRefusedError` if the article's policy refuses this comment."""
-    if not article.policy:
-        return
-    policy = current(article)
-    if policy.closes_at is not None and now >= policy.closes_at:
+    check_rules(submission_rules(article.policy), body, now)
+
+
+def check_rules(rules: SubmissionRules, body: str, now: datetime) -> None:
+    """Raise :class:`SubmissionRefusedError` if ``rules`` refuse this comment."""
+    if rules.closes_at is not None and now >= rules.closes_at:
         raise SubmissionRefusedError(
-            403, f"Comments on this article closed on {policy.closes_at:%Y-%m-%d %H:%M} UTC."
+            403, f"Comments on this article closed on {rules.closes_at:%Y-%m-%d %H:%M} UTC."
         )
-    if policy.max_length is not None and len(body) > policy.max_length:
+    if rules.max_length is not None and len(body) > rules.max_length:
         raise SubmissionRefusedError(
             422,
-            f"body: must be at most {policy.max_length} characters on this article (got {len(body)})",
+            f"body: must be at most {rules.max_length} characters on this article (got {len(body)})",
         )

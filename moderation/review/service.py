@@ -10,8 +10,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, cast
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Connection, Table, and_, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,69 +64,102 @@ def policy_for(article: Article, base: PolicyConfig) -> PolicyConfig:
     return policy_from(article.slug, article.policy, article.policy_version, base)
 
 
+class _HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredComment:
+    """What the submission answers with: the stored (or, on a replayed key, existing) comment."""
+
+    id: uuid.UUID
+    status: CommentStatus
+    priority: Priority
+    created_at: datetime
+
+
+# Pre-built Core statements: the submission path stores one row and needs no ORM unit of work.
+_COMMENTS = cast(Table, Comment.__table__)
+_INSERT = insert(_COMMENTS)
+_PARENT_ARTICLE = select(Comment.article_id).where(Comment.id == bindparam("parent_id"))
+_BY_KEY = select(Comment.id, Comment.status, Comment.priority, Comment.created_at).where(
+    Comment.article_id == bindparam("article_id"), Comment.idempotency_key == bindparam("key")
+)
+
+
 def create_comment(
     *,
     session: Session,
-    article: Article,
+    article: _HasId,
     new: NewComment,
     publish: Publish,
     urgent: bool = False,
-) -> tuple[Comment, bool]:
+) -> tuple[StoredComment, bool]:
     """Store a pending comment and publish its moderation task after commit.
 
-    Returns ``(comment, created)``; with an idempotency key already used on this article the
+    ``article`` is an :class:`~moderation.models.Article` or anything with its ``id`` (the
+    API passes a cached :class:`~moderation.articles.cache.ArticleRef`). Returns
+    ``(comment, created)``; with an idempotency key already used on this article the
     existing comment is returned and nothing is stored or published again.
     """
+    conn = session.connection()
     if new.idempotency_key:
-        existing = _by_idempotency_key(session, article.id, new.idempotency_key)
+        existing = _by_idempotency_key(conn, article.id, new.idempotency_key)
         if existing is not None:
             return existing, False
     if new.parent_id is not None:
-        parent = session.get(Comment, new.parent_id)
-        if parent is None or parent.article_id != article.id:
+        parent_article = conn.scalar(_PARENT_ARTICLE, {"parent_id": new.parent_id})
+        if parent_article is None or parent_article != article.id:
             raise NotFoundError("parent comment", new.parent_id)
     now = utcnow()
-    comment = Comment(
+    comment = StoredComment(
         id=uuid.uuid4(),
-        article_id=article.id,
-        parent_id=new.parent_id,
-        author_name=new.author_name,
-        author_email=new.author_email,
-        author_url=new.author_url,
-        client_ip=new.client_ip,
-        user_agent=new.user_agent,
-        body=new.body,
         status=CommentStatus.PENDING,
         # Crisis language seen at submission goes to the head of the queue at once.
         priority=Priority.URGENT if urgent else Priority.NORMAL,
-        idempotency_key=new.idempotency_key,
         created_at=now,
-        updated_at=now,
-        attempts=1,
-        last_enqueued_at=now,
     )
+    row = {
+        "id": comment.id,
+        "article_id": article.id,
+        "parent_id": new.parent_id,
+        "author_name": new.author_name,
+        "author_email": new.author_email,
+        "author_url": new.author_url,
+        "client_ip": new.client_ip,
+        "user_agent": new.user_agent,
+        "body": new.body,
+        "censored_body": None,
+        "status": comment.status,
+        "priority": comment.priority,
+        "idempotency_key": new.idempotency_key,
+        "created_at": now,
+        "updated_at": now,
+        "decided_at": None,
+        "attempts": 1,
+        "last_enqueued_at": now,
+    }
     if new.idempotency_key:
         # A concurrent request with the same key may win the race: the unique constraint decides.
         try:
-            with session.begin_nested():
-                session.add(comment)
+            with conn.begin_nested():
+                conn.execute(_INSERT, row)
         except IntegrityError:
-            existing = _by_idempotency_key(session, article.id, new.idempotency_key)
+            existing = _by_idempotency_key(conn, article.id, new.idempotency_key)
             if existing is None:
                 raise
             return existing, False
     else:
-        session.add(comment)
-        session.flush()
+        conn.execute(_INSERT, row)
     comment_id = comment.id
     enqueue_after_commit(session, lambda: publish(comment_id))
     return comment, True
 
 
-def _by_idempotency_key(session: Session, article_id: int, key: str) -> Comment | None:
-    return session.scalar(
-        select(Comment).where(Comment.article_id == article_id, Comment.idempotency_key == key)
-    )
+def _by_idempotency_key(conn: Connection, article_id: int, key: str) -> StoredComment | None:
+    row = conn.execute(_BY_KEY, {"article_id": article_id, "key": key}).first()
+    return None if row is None else StoredComment(row.id, row.status, row.priority, row.created_at)
 
 
 def behaviour_facts(store: BehaviourStore) -> FactsProvider:

@@ -111,3 +111,25 @@ def test_database_outage_503_readyz_and_worker_recovers(proxied: Service, proxy:
     assert final.lost == 0
     assert proxied.client.get("/readyz").status_code == 200
     assert {uuid.UUID(str(i)) for i in queued} == set(queued)
+
+
+def test_database_restart_costs_at_most_one_503(proxied: Service, proxy: TcpProxy):
+    """The pool does not ping each connection at checkout (a round trip per request): after
+    the database restarted (every pooled connection dropped while idle) the first request on a
+    dropped connection fails with a 503 and Retry-After, invalidates the whole pool, and every
+    later request gets a fresh connection."""
+    _, codes = proxied.submit(5, prefix="before the restart")
+    assert codes == [202] * 5
+    proxy.cut()  # the server goes away: every pooled connection is dropped ...
+    proxy.restore()  # ... and it is back before the next request
+    codes = []
+    for i in range(10):
+        response = proxied.client.post(ARTICLE_URL, json={"body": f"after the restart {i}"})
+        codes.append(response.status_code)
+        if response.status_code == 503:
+            assert response.json()["error"] == "service_unavailable"
+            assert int(response.headers["Retry-After"]) > 0
+    assert codes.count(503) <= 1, codes
+    assert codes[1:] == [202] * 9, codes
+    assert proxied.client.get("/readyz").status_code == 200
+    assert comment_count(proxied.backend.engine) == 5 + codes.count(202)

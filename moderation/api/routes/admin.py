@@ -12,6 +12,8 @@ from moderation.api.admin_auth import require_admin
 from moderation.api.deps import SessionDep
 from moderation.api.schemas import ErrorBody
 from moderation.articles import policy as article_policy
+from moderation.articles.cache import ArticleCache
+from moderation.db import enqueue_after_commit
 from moderation.review import service
 from moderation.webhooks import service as webhooks
 from moderation.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -142,7 +144,10 @@ def get_policy(slug: str, request: Request, session: SessionDep) -> PolicyRead:
 def put_policy(slug: str, payload: dict[str, Any], request: Request, session: SessionDep) -> PolicyRead:
     article = service.get_article(session=session, slug=slug)
     try:
-        article_policy.set_policy(session=session, article=article, values=payload)
+        changed = article_policy.set_policy(session=session, article=article, values=payload)
     except article_policy.PolicyError as exc:
         raise HTTPException(422, str(exc)) from None
+    if changed:  # this process's submissions apply the change at once, others within the cache's TTL
+        cache: ArticleCache = request.app.state.article_cache
+        enqueue_after_commit(session, lambda: cache.forget(slug))
     return _policy_read(request, slug, session)

@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
@@ -20,13 +21,14 @@ from moderation.api.schemas import (
     PublishedComment,
     Support,
 )
-from moderation.articles.policy import SubmissionRefusedError, check_submission
+from moderation.articles.cache import ArticleCache
+from moderation.articles.policy import SubmissionRefusedError, check_rules
 from moderation.clients.ratelimit import Limit, RateLimiter
 from moderation.db import session_scope, utcnow
 from moderation.filters.types import CommentInput
 from moderation.models import Comment, CommentStatus
 from moderation.review import service
-from moderation.review.pipeline import Pipeline
+from moderation.review.policy import Priority
 from moderation.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -98,39 +100,46 @@ def _submit(
     settings: Settings = state.settings
     _reject_unstorable(payload)
     _enforce_rate_limits(state.rate_limiter, client_ip or "unknown", payload, settings)
-    pipeline: Pipeline = state.pipeline()
+    # Crisis language is checked at once, so the reader gets help before any moderator sees it.
+    crisis = state.pipeline().run_check("crisis", CommentInput(text=payload.body))
+    urgent = bool(crisis and crisis.reasons)
+    new = service.NewComment(
+        body=payload.body,
+        author_name=payload.author_name.strip()[: settings.max_author_chars],
+        author_email=str(payload.author_email) if payload.author_email else None,
+        author_url=str(payload.author_url) if payload.author_url else None,
+        parent_id=payload.parent_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        idempotency_key=idempotency_key,
+    )
+    articles: ArticleCache = state.article_cache
     with session_scope(state.sessionmaker) as session:
-        article = service.get_article(session=session, slug=slug)
+        # The article's id and rules from the per-process cache (at most ARTICLE_CACHE_SECONDS old).
+        article = articles.get(session.connection(), slug)
+        if article is None:
+            raise service.NotFoundError("article", slug)
         try:  # the article's own rules: closed after a date, a shorter maximum length
-            check_submission(article, payload.body, utcnow())
+            check_rules(article.rules, payload.body, utcnow())
         except SubmissionRefusedError as exc:
             raise HTTPException(exc.status, exc.message) from None
-        # Crisis language is checked at once, so the reader gets help before any moderator sees it.
-        crisis = pipeline.run_check("crisis", CommentInput(text=payload.body))
-        urgent = bool(crisis and crisis.reasons)
-        new = service.NewComment(
-            body=payload.body,
-            author_name=payload.author_name.strip()[: settings.max_author_chars],
-            author_email=str(payload.author_email) if payload.author_email else None,
-            author_url=str(payload.author_url) if payload.author_url else None,
-            parent_id=payload.parent_id,
-            client_ip=client_ip,
-            user_agent=user_agent,
-            idempotency_key=idempotency_key,
-        )
-        comment, created = service.create_comment(
-            session=session, article=article, new=new, publish=state.publish, urgent=urgent
-        )
-        if not created:
-            urgent = comment.priority.value == "urgent"
-        accepted = CommentAccepted(
-            id=comment.id,
-            article=article.slug,
-            status=comment.status,
-            created_at=comment.created_at,
-            status_url=f"/api/v1/comments/{comment.id}",
-            support=_support(settings) if urgent else None,
-        )
+        try:
+            comment, created = service.create_comment(
+                session=session, article=article, new=new, publish=state.publish, urgent=urgent
+            )
+        except IntegrityError:
+            articles.forget(slug)  # the article was removed by hand since it was cached
+            raise
+    if not created:
+        urgent = comment.priority is Priority.URGENT
+    accepted = CommentAccepted(
+        id=comment.id,
+        article=article.slug,
+        status=comment.status,
+        created_at=comment.created_at,
+        status_url=f"/api/v1/comments/{comment.id}",
+        support=_support(settings) if urgent else None,
+    )
     return accepted, created
 
 

@@ -1,0 +1,70 @@
+"""What a submission needs of an article, cached per API process for a few seconds.
+
+Every submission needs the article's id and its submission rules (``closes_at``,
+``max_length``); reading them costs a query per comment although they change rarely. The
+API keeps them in an :class:`ArticleCache` (one per app) for :data:`ARTICLE_CACHE_SECONDS`:
+
+* a policy change made through this process's admin API is applied at once (the route drops
+  the entry after its commit);
+* a change made anywhere else (the CLI, another API process or host) is applied within
+  :data:`ARTICLE_CACHE_SECONDS`;
+* an unknown slug is never cached: an article created a moment ago is found at once.
+
+Articles are never deleted by the service; should one be removed by hand, the insert of a
+comment for it fails on the foreign key and the caller drops the entry (:meth:`forget`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, select
+
+from moderation.articles.policy import SubmissionRules, submission_rules
+from moderation.models import Article
+from moderation.ttlcache import TTLCache
+
+# The longest a submission goes on using an article's rules after they changed elsewhere.
+ARTICLE_CACHE_SECONDS = 5.0
+
+_BY_SLUG = select(Article.id, Article.slug, Article.policy).where(Article.slug == bindparam("slug"))
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    """The columns a submission needs: the id, the slug and the parsed submission rules."""
+
+    id: int
+    slug: str
+    rules: SubmissionRules
+
+
+class ArticleCache:
+    """slug → :class:`ArticleRef`, each entry read at most ``ttl`` seconds ago."""
+
+    def __init__(
+        self, ttl: float = ARTICLE_CACHE_SECONDS, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._entries: TTLCache[str, ArticleRef] = TTLCache(ttl, clock=clock)
+
+    @property
+    def ttl(self) -> float:
+        return self._entries.ttl
+
+    def get(self, conn: Connection, slug: str) -> ArticleRef | None:
+        """The article's ref from the cache, else from ``conn``; ``None`` if there is none."""
+        ref = self._entries.get(slug)
+        if ref is not None:
+            return ref
+        row = conn.execute(_BY_SLUG, {"slug": slug}).first()
+        if row is None:
+            return None
+        return self._entries.put(slug, ArticleRef(row.id, row.slug, submission_rules(row.policy)))
+
+    def forget(self, slug: str) -> None:
+        self._entries.forget(slug)
+
+    def clear(self) -> None:
+        self._entries.clear()
