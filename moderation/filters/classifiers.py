@@ -113,6 +113,10 @@ _COMMON = frozenset(
 )
 
 
+def _anchor(words: list[str]) -> str:
+    return max(words, key=lambda w: (w not in _COMMON, len(w)))
+
+
 def _anchors(*phrases: str) -> frozenset[str]:
     """One word per phrase, the rarest-looking one: a match needs every word of its phrase,
     so if none of these words occurs in a comment, no phrase can match."""
@@ -120,8 +124,35 @@ def _anchors(*phrases: str) -> frozenset[str]:
     for phrase in phrases:
         words = _WORD_RE.findall(phrase.lower())
         if words:
-            out.add(max(words, key=lambda w: (w not in _COMMON, len(w))))
+            out.add(_anchor(words))
     return frozenset(out)
+
+
+Phrases = dict[str, tuple[frozenset[str], ...]]
+
+
+def _phrase_words(singles: frozenset[str], *phrases: str) -> Phrases:
+    """Per anchor word of ``phrases`` (see :func:`_anchors`) that is not in ``singles``, the
+    word sets of the phrases it stands for: such a phrase matches only if all its words occur."""
+    out: dict[str, list[frozenset[str]]] = {}
+    for phrase in phrases:
+        words = _WORD_RE.findall(phrase.lower())
+        if words and _anchor(words) not in singles:
+            out.setdefault(_anchor(words), []).append(frozenset(words))
+    return {anchor: tuple(sets) for anchor, sets in out.items()}
+
+
+def _may_match(words: set[str], anchors: frozenset[str], phrases: Phrases) -> bool:
+    """Whether a pattern can match a comment with these words: it needs one of ``anchors``,
+    and when that anchor stands for whole phrases only ("cry more", "no one asked"), every
+    word of one of them ("asked" alone is common, "no one asked" is not)."""
+    if words.isdisjoint(anchors):
+        return False
+    for anchor in words.intersection(anchors):
+        need = phrases.get(anchor)
+        if need is None or any(n <= words for n in need):
+            return True
+    return False
 
 
 def _windows(text: str, anchors: frozenset[str]) -> list[tuple[int, int]]:
@@ -228,6 +259,16 @@ class AbuseClassifierCheck:
         )
         self._threat_anchors = _anchors(*lexicon.threat_phrases, *lexicon.threat_verbs, *lexicon.violence)
         self._group_anchors = _anchors(*lexicon.group_targets)
+        # Anchors that only stand for whole phrases ("more" for "cry more"): the pattern
+        # runs when all the words of one of those phrases occur, not on every "more".
+        self._insult_phrases = _phrase_words(
+            _anchors(*lexicon.insults, *lexicon.epithets, *lexicon.superlatives),
+            *lexicon.insult_phrases,
+            *lexicon.dismissals,
+        )
+        self._threat_phrases = _phrase_words(
+            _anchors(*lexicon.threat_verbs, *lexicon.violence), *lexicon.threat_phrases
+        )
         self._mild_anchors = _words(*lexicon.mild_profanity)
         self._mild = re.compile(rf"(?<!{w}){_alt(lexicon.mild_profanity)}(?!{w})")
 
@@ -242,14 +283,35 @@ class AbuseClassifierCheck:
             folded_words = _word_set(norm.folded.text) | words
         else:
             views, folded_words = (norm.folded,), words
-        for pattern, anchors, code, rule, score in (
-            (self._threat, self._threat_anchors, ReasonCode.ABUSE_THREAT, "threat", 1.0),
-            (self._insult, self._insult_anchors, ReasonCode.ABUSE_INSULT, "insult", self.insult_score),
-            (self._group, self._group_anchors, ReasonCode.ABUSE_INSULT, "group_target", self.insult_score),
+        for pattern, anchors, phrases, code, rule, score in (
+            (
+                self._threat,
+                self._threat_anchors,
+                self._threat_phrases,
+                ReasonCode.ABUSE_THREAT,
+                "threat",
+                1.0,
+            ),
+            (
+                self._insult,
+                self._insult_anchors,
+                self._insult_phrases,
+                ReasonCode.ABUSE_INSULT,
+                "insult",
+                self.insult_score,
+            ),
+            (
+                self._group,
+                self._group_anchors,
+                {},
+                ReasonCode.ABUSE_INSULT,
+                "group_target",
+                self.insult_score,
+            ),
         ):
             if rule == "group_target" and reasons:
                 break
-            if folded_words.isdisjoint(anchors):
+            if not _may_match(folded_words, anchors, phrases):
                 continue
             for view in views:
                 found = [
