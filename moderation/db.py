@@ -91,8 +91,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # Retry-After, a task retry) and the next ones get fresh connections
     # (tests/faults/test_database_down.py).
     kwargs.setdefault("pool_pre_ping", False)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # Connections above pool_size are closed when returned and opened again for the next
+    # request: under load that churn (a PostgreSQL connect is ~0.3 ms of API CPU) cost more
+    # than keeping up to 20 idle. The ceiling stays 30 per process.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("connect_args", {"connect_timeout": 5})
     return create_engine(url, **kwargs)
 
