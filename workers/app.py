@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.signals import worker_process_init
 from kombu.transport import sqlalchemy as kombu_sqla
 
 from moderation.jobs.registry import beat_schedule
+from moderation.queue import _reuse_redis_client as reuse_redis_client
 from moderation.settings import Settings, get_settings
 
 QUEUE = "moderation"
@@ -65,7 +66,22 @@ def make_celery(settings: Settings) -> Celery:
         # Cleanup jobs (moderation/jobs): intervals from settings, 0 leaves a job out.
         beat_schedule=beat_schedule(settings),
     )
+    app.steps["consumer"].add(ReuseRedisClient)
     return app
+
+
+class ReuseRedisClient(bootsteps.StartStopStep):  # type: ignore[misc]  # celery is untyped
+    """The consumer's channel records, acknowledges and restores messages through one Redis
+    client. kombu builds a ``redis.Redis`` for each of those (two per message: the unacked
+    record on delivery, its removal on ack), ~0.1 ms of CPU each in redis-py 8 (issue 7).
+    The commands, and so the delivery guarantees, are unchanged; after a reconnection the
+    new channel gets a client of its own (this step starts again with the consumer)."""
+
+    requires = ("celery.worker.consumer.tasks:Tasks",)
+
+    def start(self, c: Any) -> None:
+        if c.task_consumer is not None:
+            reuse_redis_client(c.task_consumer.channel)
 
 
 celery_app = make_celery(get_settings())
