@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import redis
-from kombu import Consumer, Producer, Queue
+from kombu import Consumer, Producer, Queue  # type: ignore[attr-defined]
 
 from moderation.settings import Settings
 from tests.helpers import slot_redis_url
