@@ -16,18 +16,21 @@ comment for it fails on the foreign key and the caller drops the entry (:meth:`f
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from sqlalchemy import Connection, bindparam, select
 
 from moderation.articles.policy import SubmissionRules, submission_rules
 from moderation.models import Article
-from moderation.ttlcache import TTLCache
 
 # The longest a submission goes on using an article's rules after they changed elsewhere.
 ARTICLE_CACHE_SECONDS = 5.0
+# More distinct articles than this within ARTICLE_CACHE_SECONDS: the least recently used go.
+ARTICLE_CACHE_SIZE = 10_000
 
 _BY_SLUG = select(Article.id, Article.slug, Article.policy).where(Article.slug == bindparam("slug"))
 
@@ -47,24 +50,32 @@ class ArticleCache:
     def __init__(
         self, ttl: float = ARTICLE_CACHE_SECONDS, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self._entries: TTLCache[str, ArticleRef] = TTLCache(ttl, clock=clock)
+        self._entries: TTLCache[str, ArticleRef] = TTLCache(ARTICLE_CACHE_SIZE, ttl, timer=clock)
+        # cachetools caches are not thread-safe; the API's submissions run on a thread pool.
+        self._lock = threading.Lock()
 
     @property
     def ttl(self) -> float:
-        return self._entries.ttl
+        return float(self._entries.ttl)
 
     def get(self, conn: Connection, slug: str) -> ArticleRef | None:
         """The article's ref from the cache, else from ``conn``; ``None`` if there is none."""
-        ref = self._entries.get(slug)
+        with self._lock:
+            ref = self._entries.get(slug)
         if ref is not None:
             return ref
         row = conn.execute(_BY_SLUG, {"slug": slug}).first()
         if row is None:
             return None
-        return self._entries.put(slug, ArticleRef(row.id, row.slug, submission_rules(row.policy)))
+        ref = ArticleRef(row.id, row.slug, submission_rules(row.policy))
+        with self._lock:
+            self._entries[slug] = ref
+        return ref
 
     def forget(self, slug: str) -> None:
-        self._entries.forget(slug)
+        with self._lock:
+            self._entries.pop(slug, None)
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()

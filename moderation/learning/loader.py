@@ -11,7 +11,6 @@ import yaml
 from moderation.filters.behaviour import BehaviourCheck
 from moderation.filters.classifiers import AbuseClassifierCheck, AbuseLexicon, SpamClassifierCheck
 from moderation.filters.types import Check
-from moderation.learning.joint import JointScorer
 from moderation.learning.model import LinearTextModel
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -56,12 +55,8 @@ def classifier_checks(models_dir: Path | None = None) -> list[Check]:
     The behaviour check only acts on the ``AuthorFacts`` the service layer fills in from
     ``moderation.clients.behaviour``; with default facts it never fires.
     """
-    # Both models score a comment through one shared token table (see JointScorer): one
-    # lookup per token and bigram for both, and the abuse check reuses the spam check's pass
-    # over the same text.
-    scorer = JointScorer([load_model("spam", models_dir), load_model("abuse", models_dir)])
     return [
-        SpamClassifierCheck(scorer.view(0)),
-        AbuseClassifierCheck(scorer.view(1), load_abuse_lexicon()),
+        SpamClassifierCheck(load_model("spam", models_dir)),
+        AbuseClassifierCheck(load_model("abuse", models_dir), load_abuse_lexicon()),
         BehaviourCheck(),
     ]

@@ -27,7 +27,7 @@ import math
 import threading
 import zipfile
 from collections.abc import Sequence
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -87,64 +87,39 @@ class LinearTextModel:
         self.threshold: float = float(meta.get("site_threshold", meta.get("threshold", 0.5)))
         self.uses_meta: bool = bool(meta.get("meta_features", False))
         self._w: dict[str, float] = dict(zip(self.vocab, self.weights.tolist(), strict=True))
+        # Bigram weights keyed by token pairs: looking up a tuple of two already-hashed
+        # tokens is cheaper than building and hashing "a b" strings.
+        self._bigrams: dict[tuple[str, str], float] = {}
+        for feature, weight in self._w.items():
+            if feature.startswith(WORD_PREFIX) and " " in feature:
+                first, second = feature[len(WORD_PREFIX) :].split(" ", 1)
+                self._bigrams[first, second] = weight
+        # Every vocabulary word's whole contribution, computed once: most tokens of a comment
+        # are found here. Tokens outside it are scored on first sight and cached up to
+        # UNSEEN_TOKEN_LIMIT (see _token_score).
+        get = self._w.get
+        self._known: dict[str, float] = {
+            token: sum(get(f, 0.0) for f in token_features(token))
+            for token in (f[len(WORD_PREFIX) :] for f in self._w if f.startswith(WORD_PREFIX))
+            if token and " " not in token
+        }
+        self._token_cache: dict[str, float] = dict(self._known)
         # Weight of every value of every comment-level signal, indexed as meta_signals()
         # returns them: no feature names are built per comment. A value that is no feature
         # (no link, no "!!") weighs nothing.
-        get = self._w.get
         self._meta_table: tuple[tuple[float, ...], ...] = tuple(
             tuple(get(META_PREFIX + name + value, 0.0) if value else 0.0 for value in values)
             for name, values in META_SIGNALS
         )
         self._lock = threading.Lock()
 
-    # -- lookup tables (built on first use: a model scored through a
-    # :class:`~moderation.learning.joint.JointScorer` never builds its own) --------------------
-
-    def token_value(self, token: str) -> float:
-        """``c(token)``: the weight of the token plus the weights of its character grams."""
-        get = self._w.get
-        return sum(get(f, 0.0) for f in token_features(token))
-
-    def vocab_tokens(self) -> list[str]:
-        """The single-word tokens of the vocabulary."""
-        return [
-            token
-            for token in (f[len(WORD_PREFIX) :] for f in self._w if f.startswith(WORD_PREFIX))
-            if token and " " not in token
-        ]
-
-    def bigram_items(self) -> list[tuple[tuple[str, str], float]]:
-        """``((first, second), weight)`` of every bigram of the vocabulary."""
-        items: list[tuple[tuple[str, str], float]] = []
-        for feature, weight in self._w.items():
-            if feature.startswith(WORD_PREFIX) and " " in feature:
-                first, second = feature[len(WORD_PREFIX) :].split(" ", 1)
-                items.append(((first, second), weight))
-        return items
-
-    @cached_property
-    def _bigrams(self) -> dict[tuple[str, str], float]:
-        # Bigram weights keyed by token pairs: looking up a tuple of two already-hashed
-        # tokens is cheaper than building and hashing "a b" strings.
-        return dict(self.bigram_items())
-
-    @cached_property
-    def _known(self) -> dict[str, float]:
-        # Every vocabulary word's whole contribution, computed once: most tokens of a comment
-        # are found here. Tokens outside it are scored on first sight and cached up to
-        # UNSEEN_TOKEN_LIMIT (see _token_score).
-        return {token: self.token_value(token) for token in self.vocab_tokens()}
-
-    @cached_property
-    def _token_cache(self) -> dict[str, float]:
-        return dict(self._known)
-
     # -- inference -------------------------------------------------------------------------
 
     def _token_score(self, token: str) -> float:
         score = self._token_cache.get(token)
         if score is None:
-            score = self.token_value(token)
+            get = self._w.get
+            score = sum(get(f, 0.0) for f in token_features(token))
             if len(self._token_cache) >= len(self._known) + UNSEEN_TOKEN_LIMIT:
                 with self._lock:
                     self._token_cache = dict(self._known)
@@ -155,16 +130,11 @@ class LinearTextModel:
         """Uncalibrated linear score of a :func:`~moderation.learning.features.prepare`-d text."""
         return self._score(prepared, tokens(prepared))
 
-    def base(self, prepared: str, toks: Sequence[str]) -> float:
-        """The intercept plus the comment-level signals' weights (format 2)."""
+    def _score(self, prepared: str, toks: Sequence[str]) -> float:
         base = self.intercept
         if self.uses_meta:
             signals = meta_signals(toks, prepared)
             base += sum([table[i] for table, i in zip(self._meta_table, signals, strict=True)])
-        return base
-
-    def _score(self, prepared: str, toks: Sequence[str]) -> float:
-        base = self.base(prepared, toks)
         if not toks:
             return base
         # Cached tokens are summed by C-level map(); only unseen ones take the slow path.
@@ -178,12 +148,8 @@ class LinearTextModel:
 
     def probability(self, text: str) -> float:
         """Probability that ``text`` (the normalised ``text`` view of a comment) is positive."""
-        return self.calibrated(self._score(*_prepared_tokens(text)))
-
-    def calibrated(self, score: float) -> float:
-        """The probability of a :meth:`decision` score (Platt calibration)."""
         a, b = self.calibration
-        z = a * score + b
+        z = a * self._score(*_prepared_tokens(text)) + b
         # Numerically safe logistic.
         if z >= 0:
             return 1.0 / (1.0 + math.exp(-z))

@@ -25,7 +25,6 @@ import pytest
 from moderation.filters import classifiers, normalize, rulematch, spam
 from moderation.filters.types import Category, CheckResult, CommentInput, Reason, ReasonCode
 from moderation.learning import features, model
-from moderation.learning.joint import JointModelView
 from moderation.review import pipeline as pipeline_module
 from moderation.review import policy
 from moderation.review.policy import Decision, PolicyConfig, Priority, Verdict
@@ -207,15 +206,7 @@ def test_speed_ups_change_no_check_result_and_no_verdict(
             assert pack.scan is not None
             assert pack.scan_width > 0
             check = type(check)(replace(pack, scan=None))
-        # Each model scored alone, through its own tables, instead of the joint scorer.
-        view = getattr(check, "model", None)
-        if isinstance(view, JointModelView):
-            if isinstance(check, classifiers.AbuseClassifierCheck):
-                check = classifiers.AbuseClassifierCheck(view.model, check.lexicon)
-            else:
-                check = type(check)(view.model)
         plain_checks.append(check)
-    assert sum(isinstance(getattr(c, "model", None), JointModelView) for c in production_checks) == 2
     plain = _run_all(plain_checks)
     model._prepared_tokens.cache_clear()
 
