@@ -20,18 +20,13 @@ from moderation.clients.behaviour import BehaviourStore, Sighting
 from moderation.db import enqueue_after_commit, utcnow
 from moderation.filters.types import AuthorFacts, Category
 from moderation.models import Article, Comment, CommentStatus, Decision
-from moderation.review import decide
 from moderation.review.decide import CommentFields, FactsProvider, policy_from
 from moderation.review.decide import comment_input as comment_input  # re-exported
 from moderation.review.decide import reason_dict as reason_dict  # re-exported (jobs/requeue.py)
-from moderation.review.pipeline import Pipeline
-from moderation.review.policy import PolicyConfig, Priority, Verdict
+from moderation.review.policy import PolicyConfig, Priority
 
 log = logging.getLogger(__name__)
 Publish = Callable[[uuid.UUID], None]
-# Called inside the transaction once a decision is stored (webhooks, metrics); it may only
-# touch the session and defer side effects with enqueue_after_commit.
-OnDecided = Callable[[Session, Comment, Decision], None]
 
 
 class NotFoundError(LookupError):
@@ -183,46 +178,6 @@ def behaviour_facts(store: BehaviourStore) -> FactsProvider:
             return AuthorFacts()
 
     return facts
-
-
-def moderate_comment(
-    *,
-    session: Session,
-    comment_id: uuid.UUID,
-    pipeline: Pipeline,
-    facts: FactsProvider | None = None,
-    on_decided: OnDecided | None = None,
-) -> Decision | None:
-    """Decide a pending comment exactly once, in the session's transaction.
-
-    Returns quietly (``None``) if the comment is gone or already decided (a duplicate or
-    late delivery, or a moderator got there first). The status change is a conditional
-    update on ``status = 'pending'``, so two workers racing on one comment store one
-    decision; the decision row is only written by the winner. The same statements as the
-    worker's (:mod:`moderation.review.decide`); this wrapper adds the ORM objects for callers
-    that hold a session.
-    """
-    decided = decide.decide(session.connection(), comment_id, pipeline, facts)
-    if decided is None:
-        return None
-    return _loaded(session, comment_id, decided.decision_id, on_decided)
-
-
-def store_verdict(*, session: Session, comment_id: uuid.UUID, verdict: Verdict) -> Decision | None:
-    """Store a verdict for a pending comment (conditional update); ``None`` if not pending."""
-    decision_id = decide.record_verdict(session.connection(), comment_id, verdict, now=utcnow())
-    return None if decision_id is None else _loaded(session, comment_id, decision_id, None)
-
-
-def _loaded(
-    session: Session, comment_id: uuid.UUID, decision_id: int, on_decided: OnDecided | None
-) -> Decision:
-    # The writes bypassed the ORM: refresh what the identity map may hold of the comment.
-    decision = session.get_one(Decision, decision_id)
-    if on_decided is not None:
-        comment = session.get_one(Comment, comment_id, populate_existing=True)
-        on_decided(session, comment, decision)
-    return decision
 
 
 def latest_decision(*, session: Session, comment_id: uuid.UUID) -> Decision | None:

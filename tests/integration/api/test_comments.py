@@ -8,9 +8,10 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
+from moderation.db import utcnow
 from moderation.models import CommentStatus
+from moderation.review.decide import record_verdict
 from moderation.review.policy import Decision, Priority, Verdict
-from moderation.review.service import store_verdict
 
 URL = "/api/v1/articles/ketamine-infusion-therapy/comments"
 
@@ -25,7 +26,7 @@ def submit(client: TestClient, body: str = "It helped me.", **extra: object) -> 
 def approve(backend, comment_id: str) -> None:
     verdict = Verdict(Decision.APPROVED, Priority.NORMAL, (), (), {}, {"test": "1"})
     with backend.session() as session, session.begin():
-        assert store_verdict(session=session, comment_id=uuid.UUID(comment_id), verdict=verdict)
+        assert record_verdict(session.connection(), uuid.UUID(comment_id), verdict, now=utcnow())
 
 
 def test_submit_returns_202_pending_and_publishes_after_commit(client, published):

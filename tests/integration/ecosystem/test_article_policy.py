@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from moderation.db import utcnow
 from moderation.models import Article, Comment, CommentStatus, Decision
-from moderation.review import service
+from moderation.review.decide import decide
 from moderation.review.pipeline import get_pipeline
 from tests.helpers import REPO
 
@@ -120,9 +120,9 @@ def test_decisions_record_the_policy_version_used(admin_client, backend):
         admin_client.post(COMMENTS, json={"body": "A kind, ordinary comment."}).json()["id"]
     )
     with backend.session() as session, session.begin():
-        decision = service.moderate_comment(session=session, comment_id=comment_id, pipeline=get_pipeline())
-        assert decision is not None
-        assert decision.decision is CommentStatus.FLAGGED  # pre-moderated
+        decided = decide(session.connection(), comment_id, get_pipeline())
+        assert decided is not None
+        assert decided.status is CommentStatus.FLAGGED  # pre-moderated
     with backend.session() as session:
         stored = session.scalar(select(Decision).where(Decision.comment_id == comment_id))
         assert stored.versions["policy"] == f"article:{SLUG}:v2"
