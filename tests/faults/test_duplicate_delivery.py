@@ -106,7 +106,9 @@ def test_triple_delivery_decides_once_and_never_overwrites_a_moderator(service: 
     final = tally(engine, ids)
     print(f"\n{COPIES * N} deliveries ran ({ran} task runs) in {elapsed:.1f}s; {final}")
 
-    assert ran == COPIES * N
+    # Every delivery ran; a starved worker may also see one redelivered after the visibility
+    # timeout (at-least-once), which the asserts below must absorb like any other duplicate.
+    assert ran >= COPIES * N
     assert final.accepted == final.decided == N
     assert final.lost == 0
     assert max(per_comment.values()) == 1  # never two pipeline decisions
