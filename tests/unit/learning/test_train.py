@@ -119,6 +119,7 @@ def test_shipped_artifacts_are_reproduced_byte_for_byte(tmp_path, data_dir, kind
     assert (tmp_path / f"{kind}.npz").read_bytes() == (PACKAGE_MODELS_DIR / f"{kind}.npz").read_bytes()
 
 
+@pytest.mark.timeout(600)  # a full spam retrain, as above: 20 s here, minutes under load
 def test_a_worse_candidate_is_not_promoted(tmp_path, data_dir, small_spam):
     # The current model in the output directory is the full one; a candidate trained with
     # every Shakira-like comment mislabelled is worse and must not replace it.
