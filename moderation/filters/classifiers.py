@@ -194,6 +194,8 @@ def _anchor_spans(text: str, anchors: frozenset[str]) -> list[tuple[int, int]]:
 
 
 _REACH = 100
+# What a group target must be followed by to be an attack ("people like you should ...").
+_GROUP_VERBS = ("should", "are", "deserve")
 # Where a clause starts: the text's start, or just after , . ! ? ; : (and one space).
 _CLAUSE_START = r"(?:(?<![\s\S])|(?<=[,.!?;:])|(?<=[,.!?;:]\s))"
 # Where it ends: punctuation or the end of the text.
@@ -247,7 +249,8 @@ class AbuseClassifierCheck:
             rf"\s+(?:all\s+|just\s+|go\s+)?{violence})(?!{w})"
         )
         # "people like you should be banned": hostile, aimed at a group through the reader.
-        self._group = re.compile(rf"(?<!{w}){_alt(lexicon.group_targets)}\s+(?:should|are|deserve)(?!{w})")
+        verbs = "|".join(_GROUP_VERBS)
+        self._group = re.compile(rf"(?<!{w}){_alt(lexicon.group_targets)}\s+(?:{verbs})(?!{w})")
         # The patterns above try dozens of alternatives at every position; a set lookup of
         # the comment's words skips them unless a word they need is present.
         self._insult_anchors = _anchors(
@@ -269,21 +272,18 @@ class AbuseClassifierCheck:
         self._threat_phrases = _phrase_words(
             _anchors(*lexicon.threat_verbs, *lexicon.violence), *lexicon.threat_phrases
         )
+        # A group match needs every word of one target phrase and one of the verbs after it
+        # (most comments that say "people" have neither "people like you" nor "you people").
+        self._group_phrases: Phrases = {}
+        for target in lexicon.group_targets:
+            words = _WORD_RE.findall(target.lower())
+            if words:
+                self._group_phrases[_anchor(words)] = self._group_phrases.get(_anchor(words), ()) + tuple(
+                    frozenset([*words, verb]) for verb in _GROUP_VERBS
+                )
         self._mild_anchors = _words(*lexicon.mild_profanity)
-        self._mild = re.compile(rf"(?<!{w}){_alt(lexicon.mild_profanity)}(?!{w})")
-
-    def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:  # noqa: ARG002 (Check protocol)
-        reasons: list[Reason] = []
-        text = norm.text.text
-        words = _word_set(text)
-        # Leetspeak folding also reads a trailing "!" as "i" ("idiot!" -> "idioti"), so a
-        # pattern that finds nothing in the folded view gets a second try on the plain one.
-        if norm.folded.text != text:
-            views: tuple[View, ...] = (norm.folded, norm.text)
-            folded_words = _word_set(norm.folded.text) | words
-        else:
-            views, folded_words = (norm.folded,), words
-        for pattern, anchors, phrases, code, rule, score in (
+        # (pattern, anchors, phrases, reason code, rule id, score), in the order they run.
+        self._rules: tuple[tuple[re.Pattern[str], frozenset[str], Phrases, ReasonCode, str, float], ...] = (
             (
                 self._threat,
                 self._threat_anchors,
@@ -303,12 +303,26 @@ class AbuseClassifierCheck:
             (
                 self._group,
                 self._group_anchors,
-                {},
+                self._group_phrases,
                 ReasonCode.ABUSE_INSULT,
                 "group_target",
                 self.insult_score,
             ),
-        ):
+        )
+        self._mild = re.compile(rf"(?<!{w}){_alt(lexicon.mild_profanity)}(?!{w})")
+
+    def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:  # noqa: ARG002 (Check protocol)
+        reasons: list[Reason] = []
+        text = norm.text.text
+        words = _word_set(text)
+        # Leetspeak folding also reads a trailing "!" as "i" ("idiot!" -> "idioti"), so a
+        # pattern that finds nothing in the folded view gets a second try on the plain one.
+        if norm.folded.text != text:
+            views: tuple[View, ...] = (norm.folded, norm.text)
+            folded_words = _word_set(norm.folded.text) | words
+        else:
+            views, folded_words = (norm.folded,), words
+        for pattern, anchors, phrases, code, rule, score in self._rules:
             if rule == "group_target" and reasons:
                 break
             if not _may_match(folded_words, anchors, phrases):

@@ -44,6 +44,7 @@ _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
 )
 _LEET_RUN_RE = re.compile(r"[013457@$!|]+")
+_LEET_BYTES = b"013457@$!|"  # the characters of _LEET_RUN_RE
 # Three or more single letters separated by one and the same separator: "k i l l",
 # "k.i.l.l", "f-u-c-k". A letter after an apostrophe ("don't") never starts a run.
 _SPACED_RE = re.compile(r"(?<![\w'’])[^\W\d_]([ .\-_*+])(?:[^\W\d_]\1)+[^\W\d_](?![\w'’])")
@@ -88,9 +89,18 @@ class Normalized:
     folded: View
 
 
+def may_have_leet(s: str) -> bool:
+    """False only when ``s`` has none of the characters leetspeak folding reads: on ASCII
+    text, deleting them from the bytes is several times faster than scanning for them."""
+    if not s.isascii():
+        return True
+    raw = s.encode("ascii")
+    return len(raw.translate(None, _LEET_BYTES)) != len(raw)
+
+
 def _leet(view: View) -> View:
     s = view.text
-    if not _LEET_RUN_RE.search(s):
+    if not may_have_leet(s) or not _LEET_RUN_RE.search(s):
         return view
     chars: list[str] | None = None
     n = len(s)

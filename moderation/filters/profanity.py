@@ -477,6 +477,8 @@ class ProfanityCheck:
                 squeezed = _squeeze(norm.folded)
                 if squeezed is not None:
                     self._hits(squeezed, seen)
+        if not seen:  # most comments
+            return CheckResult(self.name, self.version, (), {"profanity_hits": 0.0})
         # a span inside a longer hit adds nothing ("fuck" inside "f u c k i n g")
         spans = sorted(seen, key=lambda s: (s[0], -s[1]))
         kept: list[tuple[int, int]] = []

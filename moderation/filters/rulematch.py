@@ -28,6 +28,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from itertools import compress, count, repeat
+from operator import and_, eq
 from typing import TYPE_CHECKING, Any
 
 from moderation.filters.rulepack import Cue, Match, Pattern, Rule, RulePack, Scope
@@ -98,6 +100,28 @@ def _repair(view: View, original: str) -> View:
     return type(view)(text, view.starts, view.ends)
 
 
+# The last (norm, views, ascii) of _repaired: the packs of a pipeline read the same
+# comment one after the other. Replaced whole, so threads never see a torn entry; the views
+# are a function of the (immutable) ``norm`` alone, and shared read-only.
+_last_repair: tuple[Any, dict[str, View], dict[str, bool]] = (None, {}, {})
+
+
+def _repaired(norm: Normalized) -> tuple[dict[str, View], dict[str, bool]]:
+    """The views the rules read (see :func:`_repair`) and, per view, whether it is pure ASCII
+    (where a pattern's ``re`` twin may stand in for it); remembered for the next call with
+    the same ``norm``."""
+    global _last_repair
+    last = _last_repair
+    if last[0] is norm:
+        return last[1], last[2]
+    folded = _repair(norm.folded, norm.original)
+    text = _repair(norm.text, norm.original)
+    views = {"text": text, "folded": folded}
+    ascii_ = {"text": text.text.isascii(), "folded": folded.text.isascii()}
+    _last_repair = (norm, views, ascii_)
+    return views, ascii_
+
+
 class _Doc:
     """One comment prepared for matching: views, sentence and clause boundaries.
 
@@ -120,11 +144,8 @@ class _Doc:
     def __init__(self, norm: Normalized, pack: RulePack) -> None:
         self.norm = norm
         self.pack = pack
-        self.folded = _repair(norm.folded, norm.original)
-        text = _repair(norm.text, norm.original)
-        self.views: dict[str, View] = {"text": text, "folded": self.folded}
-        # Per view: pure ASCII, where a pattern's ``re`` twin may stand in for it.
-        self.ascii = {"text": text.text.isascii(), "folded": self.folded.text.isascii()}
+        self.views, self.ascii = _repaired(norm)
+        self.folded = self.views["folded"]
         # Per view: the literal groups with a member in it (see RulePack.literals).
         self._present: dict[str, int] = {}
         self._sentences: tuple[list[int], list[int]] | None = None
@@ -285,10 +306,15 @@ def _first_hit(rule: Rule, doc: _Doc) -> Hit | None:
     attempts = 0
     last: tuple[int, int] | None = None
     folded = doc.folded
+    present = doc._present
     for pattern in rule.match:
         need = pattern.need_mask
-        if need and doc.present(pattern.view) & need != need:
-            continue  # it cannot match this comment
+        if need:
+            have = present.get(pattern.view)
+            if have is None:
+                have = doc.present(pattern.view)
+            if have & need != need:
+                continue  # it cannot match this comment
         view = doc.views[pattern.view]
         text = view.text
         search = doc.searcher(pattern)
@@ -331,7 +357,9 @@ def _mask(automaton: Any, text: str) -> int:
 def _candidates(pack: RulePack, mask: int) -> list[int]:
     if not pack.keyword_masks:
         return list(range(len(pack.rules)))
-    return [i for i, need in enumerate(pack.keyword_masks) if mask & need == need]
+    # [i for i, need in enumerate(needs) if mask & need == need], without a Python-level loop
+    needs = pack.keyword_masks
+    return list(compress(count(), map(eq, map(and_, repeat(mask), needs), needs)))
 
 
 def candidate_rules(pack: RulePack, folded_text: str) -> list[int]:
@@ -388,6 +416,9 @@ class RulePackCheck:
         self.version = pack.version
 
     def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:  # noqa: ARG002
+        hits = match_pack(self.pack, norm)
+        if not hits:  # most comments
+            return CheckResult(self.name, self.version, (), {self.name: 0.0})
         reasons = tuple(
             Reason(
                 code=h.rule.code,
@@ -397,7 +428,7 @@ class RulePackCheck:
                 rule_id=h.rule.id,
                 score=h.rule.score,
             )
-            for h in match_pack(self.pack, norm)
+            for h in hits
         )
         score = max((r.score for r in reasons), default=0.0)
         return CheckResult(self.name, self.version, reasons, {self.name: score})

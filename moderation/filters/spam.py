@@ -36,8 +36,9 @@ _NOT_DIGIT = re.compile(r"\D")
 _HANDLE_RE = re.compile(r"(?<![\w@.])@[a-z0-9_](?:[a-z0-9_.]{1,29}[a-z0-9_])")
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
 _ASCII_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_DROP_UPPER = str.maketrans("", "", _ASCII_LETTERS[:26])
-_DROP_LETTERS = str.maketrans("", "", _ASCII_LETTERS)
+# Deleting characters from bytes is several times faster than str.translate.
+_UPPER_BYTES = _ASCII_LETTERS[:26].encode()
+_LETTER_BYTES = _ASCII_LETTERS.encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,8 +306,11 @@ class SpamHeuristics:
         if len(original) < rules.shout_min_letters:
             return
         if original.isascii():
-            upper = len(original) - len(original.translate(_DROP_UPPER))
-            letters = len(original) - len(original.translate(_DROP_LETTERS))
+            raw = original.encode("ascii")
+            upper = len(raw) - len(raw.translate(None, _UPPER_BYTES))
+            if upper < rules.shout_min_ratio * rules.shout_min_letters:
+                return  # too few capitals whatever the letter count (letters >= upper)
+            letters = len(raw) - len(raw.translate(None, _LETTER_BYTES))
         else:
             upper = sum(map(str.isupper, original))
             letters = sum(map(str.isalpha, original))

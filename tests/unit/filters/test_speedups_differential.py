@@ -52,6 +52,9 @@ def texts() -> list[str]:
         "a",
         "aaa",
         "I   am  SOOOO  done!!!",
+        "THIS CLINIC IS THE BEST, CALL THEM NOW AND ASK FOR DR SMITH!!!",
+        "This Is A Headline Written In Title Case By Someone Who Loves Capitals",
+        "OK SO I tried it: ketamine WORKED for ME and I AM SO HAPPY NOW",
         "call 0044 20 7946 0958 or 555-0100",
         "\u0663\u0664\u0665\u0666",
     ]
@@ -86,6 +89,34 @@ def reference_meta_signals(toks: Sequence[str], prepared: str) -> tuple[int, ...
         min(phrases, 2),
         min(len(words & features.SELF_WORDS), 2),
     )
+
+
+def reference_shouting(self: spam.SpamHeuristics, original: str, reasons: list[Reason]) -> None:
+    """``SpamHeuristics._shouting`` before the byte counts and the capitals-only early exit."""
+    rules = self.rules
+    if len(original) < rules.shout_min_letters:
+        return
+    upper = sum(map(str.isupper, original))
+    letters = sum(map(str.isalpha, original))
+    if letters < rules.shout_min_letters or upper < rules.shout_min_ratio * letters:
+        return
+    reasons.append(
+        Reason(
+            ReasonCode.SPAM_SHOUTING,
+            Category.SPAM,
+            (0, len(original)),
+            f"{upper} of {letters} letters in capitals",
+            "spam.shouting",
+            rules.shout_score,
+        )
+    )
+
+
+def reference_repaired(norm: normalize.Normalized) -> tuple[dict[str, Any], dict[str, bool]]:
+    """``rulematch._repaired`` without the copy kept for the next pack."""
+    folded = rulematch._repair(norm.folded, norm.original)
+    text = rulematch._repair(norm.text, norm.original)
+    return {"text": text, "folded": folded}, {"text": text.text.isascii(), "folded": folded.text.isascii()}
 
 
 def _combine(scores: Iterable[float]) -> float:
@@ -199,6 +230,9 @@ def test_speed_ups_change_no_check_result_and_no_verdict(
     monkeypatch.setattr(spam, "_PHONE_HINT_ASCII_RE", spam._PHONE_HINT_RE)
     monkeypatch.setattr(spam, "may_have_run", lambda _s, _n: True)
     monkeypatch.setattr(pipeline_module, "decide", reference_decide)
+    monkeypatch.setattr(normalize, "may_have_leet", lambda _s: True)
+    monkeypatch.setattr(spam.SpamHeuristics, "_shouting", reference_shouting)
+    monkeypatch.setattr(rulematch, "_repaired", reference_repaired)
     plain_checks = []
     for check in production_checks:
         pack = getattr(check, "pack", None)
