@@ -61,6 +61,19 @@ def _prepared_tokens(text: str) -> tuple[str, tuple[str, ...]]:
     return prepared, tuple(tokens(prepared))
 
 
+class _TokenScores(dict[str, float]):
+    """A model's token cache: a token missing from it is scored (and cached) on lookup."""
+
+    __slots__ = ("_model",)
+
+    def __init__(self, known: dict[str, float], *, model: LinearTextModel) -> None:
+        super().__init__(known)
+        self._model = model
+
+    def __missing__(self, token: str) -> float:
+        return self._model._token_score(token)
+
+
 class LinearTextModel:
     """A trained binary text classifier. Thread-safe; build once per process."""
 
@@ -103,7 +116,7 @@ class LinearTextModel:
             for token in (f[len(WORD_PREFIX) :] for f in self._w if f.startswith(WORD_PREFIX))
             if token and " " not in token
         }
-        self._token_cache: dict[str, float] = dict(self._known)
+        self._token_cache: dict[str, float] = _TokenScores(self._known, model=self)
         # Weight of every value of every comment-level signal, indexed as meta_signals()
         # returns them: no feature names are built per comment. A value that is no feature
         # (no link, no "!!") weighs nothing.
@@ -122,7 +135,7 @@ class LinearTextModel:
             score = sum(get(f, 0.0) for f in token_features(token))
             if len(self._token_cache) >= len(self._known) + UNSEEN_TOKEN_LIMIT:
                 with self._lock:
-                    self._token_cache = dict(self._known)
+                    self._token_cache = _TokenScores(self._known, model=self)
             self._token_cache[token] = score
         return score
 
@@ -137,11 +150,9 @@ class LinearTextModel:
             base += sum([table[i] for table, i in zip(self._meta_table, signals, strict=True)])
         if not toks:
             return base
-        # Cached tokens are summed by C-level map(); only unseen ones take the slow path.
-        scores = list(map(self._token_cache.get, toks))
-        if None in scores:
-            scores = [self._token_score(t) if s is None else s for t, s in zip(toks, scores, strict=True)]
-        total: float = sum(scores)  # type: ignore[arg-type]  # no None left
+        # Cached tokens are summed by C-level map(); only unseen ones take the slow path
+        # (_TokenScores.__missing__), in the same order, so the sum is the same float.
+        total: float = sum(map(self._token_cache.__getitem__, toks))
         if len(toks) > 1:
             total += sum(map(self._bigrams.get, itertools.pairwise(toks), repeat(0.0)))
         return total / math.sqrt(len(toks)) + base
