@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import math
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -117,6 +118,22 @@ def reference_repaired(norm: normalize.Normalized) -> tuple[dict[str, Any], dict
     folded = rulematch._repair(norm.folded, norm.original)
     text = rulematch._repair(norm.text, norm.original)
     return {"text": text, "folded": folded}, {"text": text.text.isascii(), "folded": folded.text.isascii()}
+
+
+def reference_score(self: model.LinearTextModel, prepared: str, toks: Sequence[str]) -> float:
+    """``LinearTextModel._score`` before unseen tokens were scored through ``__missing__``."""
+    base = self.intercept
+    if self.uses_meta:
+        signals = model.meta_signals(toks, prepared)
+        base += sum([table[i] for table, i in zip(self._meta_table, signals, strict=True)])
+    if not toks:
+        return base
+    scores = [self._token_cache.get(t) for t in toks]
+    scores = [self._token_score(t) if s is None else s for t, s in zip(toks, scores, strict=True)]
+    total: float = sum(scores)  # type: ignore[arg-type]  # no None left
+    if len(toks) > 1:
+        total += sum(self._bigrams.get(pair, 0.0) for pair in itertools.pairwise(toks))
+    return total / math.sqrt(len(toks)) + base
 
 
 def _combine(scores: Iterable[float]) -> float:
@@ -231,6 +248,8 @@ def test_speed_ups_change_no_check_result_and_no_verdict(
     monkeypatch.setattr(spam, "may_have_run", lambda _s, _n: True)
     monkeypatch.setattr(pipeline_module, "decide", reference_decide)
     monkeypatch.setattr(normalize, "may_have_leet", lambda _s: True)
+    monkeypatch.setattr(features, "_single_spaced", lambda _t: False)
+    monkeypatch.setattr(model.LinearTextModel, "_score", reference_score)
     monkeypatch.setattr(spam.SpamHeuristics, "_shouting", reference_shouting)
     monkeypatch.setattr(rulematch, "_repaired", reference_repaired)
     plain_checks = []
