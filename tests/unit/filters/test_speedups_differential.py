@@ -124,7 +124,7 @@ def reference_score(self: model.LinearTextModel, prepared: str, toks: Sequence[s
     """``LinearTextModel._score`` before unseen tokens were scored through ``__missing__``."""
     base = self.intercept
     if self.uses_meta:
-        signals = model.meta_signals(toks, prepared)
+        signals = reference_meta_signals(toks, prepared)
         base += sum([table[i] for table, i in zip(self._meta_table, signals, strict=True)])
     if not toks:
         return base
