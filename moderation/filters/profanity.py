@@ -31,7 +31,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress, count, pairwise
+from itertools import compress, count
 from operator import add
 
 from moderation.filters.normalize import Normalized, View
@@ -120,6 +120,9 @@ class Screen:
     plain_keys: frozenset[str]
     plain_pairs: frozenset[str]
     sep_pairs: frozenset[tuple[str, str]]
+    # The only tokens a pair above can start with: proper prefixes of the words' keys and
+    # the first pieces of the words with separators (few of a comment's tokens are either).
+    pair_starts: frozenset[str]
 
     @classmethod
     def build(
@@ -141,15 +144,30 @@ class Screen:
             elif parts[0] and len(parts) > 2:
                 sep_pairs.add((parts[0].translate(table), parts[2].translate(table)))
         space_table = {i: table.get(i, chr(i)) if chr(i) in token_chars else " " for i in range(128)}
-        return cls(space_table, frozenset(plain_keys), frozenset(plain_pairs), frozenset(sep_pairs))
+        # A token followed by a (non-empty) one joins into a pair of length >= 2 only if it is
+        # a proper prefix of that pair.
+        starts = {pair[:i] for pair in plain_pairs for i in range(1, len(pair))}
+        starts.update(first for first, _ in sep_pairs)
+        return cls(
+            space_table,
+            frozenset(plain_keys),
+            frozenset(plain_pairs),
+            frozenset(sep_pairs),
+            frozenset(starts),
+        )
 
     def may_match(self, keyed: str) -> bool:
         spaced = keyed if keyed.isascii() else _NON_ASCII_SEPARATOR.sub(" ", keyed)
         toks = spaced.translate(self.space_table).split()
+        if not self.plain_keys.isdisjoint(toks):
+            return True
+        # The neighbours (toks[i], toks[i + 1]) whose first can start a pair, at C level.
+        can_start = list(map(self.pair_starts.__contains__, toks[:-1]))
+        firsts = list(compress(toks, can_start))
+        seconds = list(compress(toks[1:], can_start))
         return not (
-            self.plain_keys.isdisjoint(toks)
-            and self.plain_pairs.isdisjoint(map(add, toks, toks[1:]))
-            and self.sep_pairs.isdisjoint(pairwise(toks))
+            self.plain_pairs.isdisjoint(map(add, firsts, seconds))
+            and self.sep_pairs.isdisjoint(zip(firsts, seconds, strict=True))
         )
 
 

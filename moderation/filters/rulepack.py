@@ -16,7 +16,7 @@ punctuation, so a question can be seen) and ``comment``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -71,6 +71,15 @@ class Rule:
     score: float = 1.0
     # The exceptions above, cheapest first (see :func:`plan_exceptions`).
     plan: tuple[Exception_, ...] = ()
+    # Derived from ``match``, for the engine: the one view all its patterns read (None when
+    # they read both) and each pattern's ``need_mask``.
+    match_view: ViewName | None = field(init=False, compare=False, repr=False)
+    match_needs: tuple[int, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        views = {p.view for p in self.match}
+        object.__setattr__(self, "match_view", views.pop() if len(views) == 1 else None)
+        object.__setattr__(self, "match_needs", tuple(p.need_mask for p in self.match))
 
 
 # One exception test: ("require", pattern) excuses when the pattern is missing,

@@ -117,7 +117,8 @@ def reference_repaired(norm: normalize.Normalized) -> tuple[dict[str, Any], dict
     """``rulematch._repaired`` without the copy kept for the next pack."""
     folded = rulematch._repair(norm.folded, norm.original)
     text = rulematch._repair(norm.text, norm.original)
-    return {"text": text, "folded": folded}, {"text": text.text.isascii(), "folded": folded.text.isascii()}
+    safe = rulematch.twin_safe
+    return {"text": text, "folded": folded}, {"text": safe(text.text), "folded": safe(folded.text)}
 
 
 def reference_score(self: model.LinearTextModel, prepared: str, toks: Sequence[str]) -> float:
@@ -302,3 +303,16 @@ def test_ascii_token_pattern_is_the_unicode_one_on_ascii() -> None:
     for i in range(128):
         for s in (chr(i), f"a{chr(i)}b", chr(i) * 3, f"!{chr(i)}!", f"{chr(i)} x"):
             assert features._ASCII_TOKEN_RE.findall(s) == features._TOKEN_RE.findall(s), repr(s)
+
+
+def test_ascii_twins_stand_in_only_where_they_mean_the_same() -> None:
+    # Unicode \s matches the information separators, ASCII mode's does not.
+    assert re.fullmatch(r"\s", "\x1c")
+    assert not re.fullmatch(r"\s", "\x1c", re.ASCII)
+    assert rulematch.twin_safe("plain text, 200mg!")
+    assert not rulematch.twin_safe("caf\u00e9")
+    assert not rulematch.twin_safe("a\x1cb")
+    # The normaliser turns control characters into spaces: on its views the twins run.
+    norm = normalize.normalize("stop\x1cyour\x1fmeds\tnow")
+    assert rulematch.twin_safe(norm.text.text)
+    assert rulematch.twin_safe(norm.folded.text)
