@@ -60,7 +60,8 @@ _SPACED_PRE_ASCII_RE = re.compile(r"[ .\-_*+][A-Za-z][ .\-_*+][A-Za-z](?![A-Za-z
 _RUN_RE = re.compile(r"([^\W\d_])\1{2,}")
 _RUN_ASCII_RE = re.compile(r"([a-z])\1{2,}")  # same on ASCII text, three times faster
 _ASCII_CONTROL = str.maketrans({chr(c): " " for c in range(32)} | {"\x7f": " "})
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# The same on bytes, with upper-case letters lowered too (what str.lower() does on ASCII).
+_ASCII_LOWER_BYTES = bytes(32 if b < 32 or b == 127 else b + 32 if 65 <= b <= 90 else b for b in range(256))
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 
 
@@ -205,9 +206,8 @@ def _fold_char(ch: str) -> str:
 
 
 def _ascii_lower(s: str) -> str:
-    if _CONTROL_RE.search(s):
-        s = s.translate(_ASCII_CONTROL)
-    return s.lower()
+    """``s.translate(_ASCII_CONTROL).lower()`` for ASCII ``s``, as one bytes translation."""
+    return s.encode("ascii").translate(_ASCII_LOWER_BYTES).decode("ascii")
 
 
 def _unicode_view(original: str) -> View:

@@ -31,6 +31,7 @@ _PHONE_RE = re.compile(r"(?<![\w+.,/])(?:\+|00)?\(?\d(?:[ .()\-]{0,2}\d){6,14}(?
 _PHONE_HINT_RE = re.compile(r"\d[\d .()\-]{5,}\d")  # starts with a digit: scanned quickly
 # The same on ASCII text, where \d is [0-9]: a character class scans faster than a category.
 _PHONE_HINT_ASCII_RE = re.compile(r"[0-9][0-9 .()\-]{5,}[0-9]")
+_DIGIT_BYTES = b"0123456789"
 _DATE_RE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 _NOT_DIGIT = re.compile(r"\D")
 _HANDLE_RE = re.compile(r"(?<![\w@.])@[a-z0-9_](?:[a-z0-9_.]{1,29}[a-z0-9_])")
@@ -78,6 +79,16 @@ class SpamRules:
     shout_min_letters: int
     shout_min_ratio: float
     shout_score: float
+
+
+def _phone_hint(text: str) -> bool:
+    """Whether ``text`` may hold a phone number (a necessary condition for _PHONE_RE)."""
+    if not text.isascii():
+        return _PHONE_HINT_RE.search(text) is not None
+    raw = text.encode("ascii")
+    if len(raw.translate(None, _DIGIT_BYTES)) == len(raw):
+        return False  # no digit, no number (most comments): no scan
+    return _PHONE_HINT_ASCII_RE.search(text) is not None
 
 
 def _domain_in(host: str, domains: frozenset[str]) -> bool:
@@ -234,7 +245,7 @@ class SpamHeuristics:
                         rules.handle_score,
                     )
                 )
-        if (_PHONE_HINT_ASCII_RE if text.isascii() else _PHONE_HINT_RE).search(text):
+        if _phone_hint(text):
             for m in _PHONE_RE.finditer(text):
                 number = m.group()
                 digits = _NOT_DIGIT.sub("", number)

@@ -127,7 +127,10 @@ def prepare(text: str) -> str:
             _URL_RE.sub(_url_token, part) if _URL_HINT_RE.search(part) else part
             for part in _SPACE_SPLIT_RE.split(text)
         )
-    text = (_ASCII_NUM_RE if text.isascii() else _NUM_RE).sub(" znumz ", text)
+    if not text.isascii():
+        text = _NUM_RE.sub(" znumz ", text)
+    elif _has_digit(text):  # no digit, no number (most comments)
+        text = _ASCII_NUM_RE.sub(" znumz ", text)
     if _single_spaced(text):
         return text  # what the split and join below would give back
     return " ".join(text.split())
