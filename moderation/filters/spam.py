@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moderation.filters.normalize import Normalized, may_have_run
+from moderation.filters.rulematch import twin_safe
 from moderation.filters.types import Category, CheckResult, CommentInput, Reason, ReasonCode
 
 # URLs with a scheme or "www."; the host is group 1.
@@ -49,6 +50,9 @@ class PhraseRule:
     pattern: re.Pattern[str]
     score: float
     detail: str
+    # ``pattern`` in ASCII mode, which means the same where rulematch.twin_safe holds and
+    # reads \w, \b, \d from a table instead of Unicode's; None when the pattern is not ASCII.
+    ascii_pattern: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,10 +278,14 @@ class SpamHeuristics:
         fired: set[int] = set()
         for _end, indices in self.rules.triggers.iter(text):
             fired.update(indices)
+        if not fired:
+            return
         phrases = self.rules.phrases
+        ascii_ok = twin_safe(text)
         for i in sorted(fired):
             rule = phrases[i]
-            m = rule.pattern.search(text)
+            pattern = rule.ascii_pattern if ascii_ok and rule.ascii_pattern is not None else rule.pattern
+            m = pattern.search(text)
             if m is None:
                 continue
             detail = f"{rule.detail}: {m.group().strip()}" if rule.detail else m.group().strip()

@@ -121,7 +121,9 @@ def parse_spam_rules(text: str, *, source: str = "spam.yaml") -> SpamRules:
             raise SpamRulesError(f"{where}.detail: a string is required")
         for trigger in triggers:
             by_trigger.setdefault(trigger, []).append(len(phrases))
-        phrases.append(PhraseRule(rule_id, code, pattern, _score(raw, "score", where), detail))
+        phrases.append(
+            PhraseRule(rule_id, code, pattern, _score(raw, "score", where), detail, _ascii_twin(pattern))
+        )
     for trigger, indices in by_trigger.items():
         automaton.add_word(trigger, tuple(indices))
     automaton.make_automaton()
@@ -156,6 +158,17 @@ def parse_spam_rules(text: str, *, source: str = "spam.yaml") -> SpamRules:
 
 
 @lru_cache(maxsize=1)
+def _ascii_twin(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """``pattern`` in ASCII mode (see ``PhraseRule.ascii_pattern``), when it is itself ASCII:
+    then the two modes differ only on non-ASCII text and on \\x1c-\\x1f (Unicode \\s)."""
+    if not pattern.pattern.isascii():
+        return None  # e.g. a case-insensitive non-ASCII letter can match an ASCII one
+    try:
+        return re.compile(pattern.pattern, re.ASCII)
+    except (re.error, ValueError):  # an inline (?u) refuses ASCII mode
+        return None
+
+
 def load_spam_rules() -> SpamRules:
     """Compile the packaged ``moderation/rules/spam.yaml`` (once per process)."""
     resource = files("moderation.rules").joinpath("spam.yaml")

@@ -253,6 +253,7 @@ def test_speed_ups_change_no_check_result_and_no_verdict(
     monkeypatch.setattr(features, "_has_digit", lambda _t: True)
     monkeypatch.setattr(normalize, "_ascii_lower", lambda s: s.translate(normalize._ASCII_CONTROL).lower())
     monkeypatch.setattr(spam, "_phone_hint", lambda t: spam._PHONE_HINT_RE.search(t) is not None)
+    monkeypatch.setattr(spam, "twin_safe", lambda _t: False)
     monkeypatch.setattr(model.LinearTextModel, "_score", reference_score)
     monkeypatch.setattr(spam.SpamHeuristics, "_shouting", reference_shouting)
     monkeypatch.setattr(rulematch, "_repaired", reference_repaired)
