@@ -7,9 +7,11 @@ process clock does not. Each figure is the best of ``repeats`` rounds of at leas
 (:func:`memory_probe`, run as ``python -m bench _memory``) so nothing this process loaded
 counts against it.
 
-The spam and abuse models score through one shared table (``moderation.learning.joint``):
-timed alone, each of the two checks pays for scoring both models; in the pipeline the second
-one reuses the first's pass over the same text.
+The spam and abuse models share the cleaning and tokenising of a comment (a small cache in
+``moderation.learning.model``): in the pipeline the abuse check reuses the spam check's
+tokens. Timed alone, a check cleans and tokenises a comment itself unless the cache (256
+texts) still holds it: at 30 and 200 characters, with 2,000 and 1,000 distinct comments, it
+never does.
 """
 
 from __future__ import annotations
