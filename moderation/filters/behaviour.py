@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 from moderation.filters.normalize import Normalized
-from moderation.filters.types import Category, CheckResult, CommentInput, Reason, ReasonCode
+from moderation.filters.types import AuthorFacts, Category, CheckResult, CommentInput, Reason, ReasonCode
 
+_NO_FACTS = AuthorFacts()
 _LINK_RE = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|net|org|ly|co|io|info|biz|me|ru|xyz)\b")
 
 
@@ -42,9 +43,15 @@ class BehaviourCheck:
         self.flood_score = flood_score
         self.first_post_links_score = first_post_links_score
         self.version = version
+        # With no facts (all counts 0) no threshold above 0 is reached: the result is known.
+        self._nothing_without_facts = duplicate_threshold > 0 and flood_threshold > 0
 
     def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:
         facts = comment.facts
+        if self._nothing_without_facts and facts == _NO_FACTS:  # the usual input: nothing to find
+            return CheckResult(
+                self.name, self.version, (), {"behaviour_duplicate": 0.0, "behaviour_flood": 0.0}
+            )
         reasons: list[Reason] = []
         if facts.recent_same_text >= self.duplicate_threshold:
             extra = facts.recent_same_text - self.duplicate_threshold

@@ -155,6 +155,11 @@ def _may_match(words: set[str], anchors: frozenset[str], phrases: Phrases) -> bo
     return False
 
 
+def _present_anchors(words: set[str], anchors: frozenset[str]) -> set[str]:
+    """The words that are anchors: ``words`` and these have the same anchors in common."""
+    return words.intersection(anchors)
+
+
 def _windows(text: str, anchors: frozenset[str]) -> list[tuple[int, int]]:
     """Stretches of ``text`` around the anchor words present, merged, cut at word edges.
 
@@ -262,6 +267,7 @@ class AbuseClassifierCheck:
         )
         self._threat_anchors = _anchors(*lexicon.threat_phrases, *lexicon.threat_verbs, *lexicon.violence)
         self._group_anchors = _anchors(*lexicon.group_targets)
+        self._all_anchors = self._insult_anchors | self._threat_anchors | self._group_anchors
         # Anchors that only stand for whole phrases ("more" for "cry more"): the pattern
         # runs when all the words of one of those phrases occur, not on every "more".
         self._insult_phrases = _phrase_words(
@@ -322,10 +328,12 @@ class AbuseClassifierCheck:
             folded_words = _word_set(norm.folded.text) | words
         else:
             views, folded_words = (norm.folded,), words
+        # The anchor words present, for all three patterns in one pass over the comment's words.
+        present = _present_anchors(folded_words, self._all_anchors)
         for pattern, anchors, phrases, code, rule, score in self._rules:
             if rule == "group_target" and reasons:
                 break
-            if not _may_match(folded_words, anchors, phrases):
+            if present.isdisjoint(anchors) or not _may_match(folded_words, anchors, phrases):
                 continue
             for view in views:
                 found = [

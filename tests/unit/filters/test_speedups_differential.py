@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from moderation.filters import classifiers, normalize, rulematch, spam
+from moderation.filters import behaviour, classifiers, normalize, rulematch, spam
 from moderation.filters.types import Category, CheckResult, CommentInput, Reason, ReasonCode
 from moderation.learning import features, model
 from moderation.review import pipeline as pipeline_module
@@ -254,6 +254,8 @@ def test_speed_ups_change_no_check_result_and_no_verdict(
     monkeypatch.setattr(normalize, "_ascii_lower", lambda s: s.translate(normalize._ASCII_CONTROL).lower())
     monkeypatch.setattr(spam, "_phone_hint", lambda t: spam._PHONE_HINT_RE.search(t) is not None)
     monkeypatch.setattr(spam, "twin_safe", lambda _t: False)
+    monkeypatch.setattr(behaviour, "_NO_FACTS", None)  # no result known in advance
+    monkeypatch.setattr(classifiers, "_present_anchors", lambda words, _anchors: words)
     monkeypatch.setattr(model.LinearTextModel, "_score", reference_score)
     monkeypatch.setattr(spam.SpamHeuristics, "_shouting", reference_shouting)
     monkeypatch.setattr(rulematch, "_repaired", reference_repaired)
