@@ -146,7 +146,17 @@ def _single_spaced(text: str) -> bool:
 
 def tokens(prepared: str) -> list[str]:
     """Words and runs of punctuation (``!!!``, ``$``, emoji) of a prepared text."""
-    return (_ASCII_TOKEN_RE if prepared.isascii() else _TOKEN_RE).findall(prepared)
+    if not prepared.isascii():
+        return _TOKEN_RE.findall(prepared)
+    # No token spans whitespace, and an all-letters-and-digits chunk is one token: only
+    # the chunks with punctuation in them need the pattern (same tokens, in order).
+    out: list[str] = []
+    for chunk in prepared.split():
+        if chunk.isalnum():
+            out.append(chunk)
+        else:
+            out += _ASCII_TOKEN_RE.findall(chunk)
+    return out
 
 
 def token_features(token: str) -> list[str]:

@@ -256,6 +256,7 @@ def test_speed_ups_change_no_check_result_and_no_verdict(
     monkeypatch.setattr(spam, "twin_safe", lambda _t: False)
     monkeypatch.setattr(behaviour, "_NO_FACTS", None)  # no result known in advance
     monkeypatch.setattr(classifiers, "_present_anchors", lambda words, _anchors: words)
+    monkeypatch.setattr(model, "tokens", features._TOKEN_RE.findall)
     monkeypatch.setattr(model.LinearTextModel, "_score", reference_score)
     monkeypatch.setattr(spam.SpamHeuristics, "_shouting", reference_shouting)
     monkeypatch.setattr(rulematch, "_repaired", reference_repaired)
@@ -322,3 +323,12 @@ def test_ascii_twins_stand_in_only_where_they_mean_the_same() -> None:
     norm = normalize.normalize("stop\x1cyour\x1fmeds\tnow")
     assert rulematch.twin_safe(norm.text.text)
     assert rulematch.twin_safe(norm.folded.text)
+
+
+def test_ascii_tokens_are_the_pattern_tokens() -> None:
+    for text in texts():
+        prepared = features.prepare(normalize.normalize(text).text.text)
+        assert features.tokens(prepared) == features._TOKEN_RE.findall(prepared), prepared
+    for i in range(128):
+        for s in (f"a{chr(i)}b", f"{chr(i)}x y{chr(i)}", f"ab_{chr(i)}!! 12"):
+            assert features.tokens(s) == features._TOKEN_RE.findall(s), repr(s)
