@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -88,6 +89,9 @@ class Normalized:
     original: str
     text: View
     folded: View
+    # False only when ``original`` has no three equal characters in a row (checks looking
+    # for longer runs can skip their scan); always True for non-ASCII text.
+    may_repeat: bool = True
 
 
 def may_have_leet(s: str) -> bool:
@@ -165,8 +169,12 @@ def _has_triple(s: str) -> bool:
     return may_have_run(s, 3)
 
 
-def _fold(view: View) -> View:
+def _fold(view: View, triple: bool | None = None) -> View:
+    """``triple``: :func:`_has_triple` of ``view.text`` when already known."""
+    unfolded = view
     view = _leet(view)
+    if view is not unfolded:
+        triple = None  # leetspeak changed the text
     s = view.text
     drop: set[int] = set()
     stretch: dict[int, int] = {}
@@ -183,7 +191,12 @@ def _fold(view: View) -> View:
             ):
                 start += 2  # keep "i " / "a " as a word of its own
             drop.update(range(start + 1, m.end(), 2))
-    runs = _RUN_RE.finditer(s) if not is_ascii else _RUN_ASCII_RE.finditer(s) if _has_triple(s) else ()
+    if not is_ascii:
+        runs: Iterable[re.Match[str]] = _RUN_RE.finditer(s)
+    elif triple if triple is not None else _has_triple(s):
+        runs = _RUN_ASCII_RE.finditer(s)
+    else:
+        runs = ()
     for m in runs:
         drop.update(range(m.start() + 2, m.end()))
         stretch[m.start() + 1] = m.end() - 1  # "soooo" -> "soo", the last o spans "ooo"
@@ -248,5 +261,11 @@ def _unicode_view(original: str) -> View:
 
 def normalize(original: str) -> Normalized:
     """Normalise ``original`` once for all checks."""
-    text = View(_ascii_lower(original)) if original.isascii() else _unicode_view(original)
-    return Normalized(original=original, text=text, folded=_fold(text))
+    if not original.isascii():
+        text = _unicode_view(original)
+        return Normalized(original=original, text=text, folded=_fold(text))
+    text = View(_ascii_lower(original))
+    # The text view maps the original one character for one (equal to equal): a run in
+    # the original is a run in it.
+    triple = _has_triple(text.text)
+    return Normalized(original=original, text=text, folded=_fold(text, triple), may_repeat=triple)

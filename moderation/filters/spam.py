@@ -122,7 +122,8 @@ class SpamHeuristics:
         self._author_url(comment.author_url, reasons)
         self._contacts(norm, reasons)
         self._phrases(norm, reasons)
-        self._repeats(norm.original, reasons)
+        if norm.may_repeat or self.rules.repeat_min_run < 3:
+            self._repeats(norm.original, reasons)
         self._shouting(norm.original, reasons)
         remaining = 1.0
         for r in reasons:
