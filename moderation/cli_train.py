@@ -61,7 +61,7 @@ def train_command(
     if report_only:
         _print_report(data_dir, output)
         return
-    from moderation.learning.train import train
+    from moderation.learning.pinned import train_pinned
 
     labels: list[tuple[str, str]] = []
     if with_labels:
@@ -70,16 +70,10 @@ def train_command(
 
         with session_scope() as session:
             labels = list(iter_labels(session=session))
-    report = train(data_dir=data_dir, output=output, labels=labels, date=date or None)
-    for m in report.models:
-        verdict = "promoted" if m.promoted else "kept current"
+    # In a fresh interpreter with pinned floating-point kernels: the same bytes on any machine.
+    for m in train_pinned(data_dir=data_dir, output=output, labels=labels, date=date or None):
+        verdict = "promoted" if m["promoted"] else "kept current"
         typer.echo(
-            f"{m.kind}: candidate {m.candidate_version} {m.held_out} {m.candidate.as_dict()}; "
-            f"current {m.current_version} {m.current.as_dict() if m.current else None}; {verdict}"
+            f"{m['kind']}: candidate {m['candidate_version']} {m['held_out']} {m['candidate']}; "
+            f"current {m['current_version']} {m['current']}; {verdict}"
         )
-
-
-app.command()(train_command)
-
-if __name__ == "__main__":
-    app()

@@ -29,7 +29,7 @@ def retrain(
     the labels it would use. Fails with a clear error if the learning code or data is absent.
     """
     try:
-        train_module = importlib.import_module("moderation.learning.train")
+        pinned = importlib.import_module("moderation.learning.pinned")
         data_module = importlib.import_module("moderation.learning.data")
     except ModuleNotFoundError as exc:
         raise JobUnavailableError(f"retrain needs moderation.learning ({exc})") from exc
@@ -48,13 +48,14 @@ def retrain(
         return result
     output = settings.data_dir / "models"
     output.mkdir(parents=True, exist_ok=True)
-    report = train_module.train(
+    # In a child interpreter with pinned kernels (moderation.learning.pinned), as the CLI does.
+    report = pinned.train_pinned(
         data_dir=data_dir, output=output, labels=labels, date=now.strftime("%Y.%m.%d")
     )
-    for model in report.models:
-        result.add(f"promoted_{model.kind}", int(model.promoted))
+    for model in report:
+        result.add(f"promoted_{model['kind']}", int(model["promoted"]))
         result.note(
-            f"{model.kind}: candidate {model.candidate_version} "
-            f"{'promoted to ' + str(model.path) if model.promoted else 'kept the current model'}"
+            f"{model['kind']}: candidate {model['candidate_version']} "
+            f"{'promoted to ' + str(model['path']) if model['promoted'] else 'kept the current model'}"
         )
     return result

@@ -390,6 +390,7 @@ def train(
     tolerance: float = 0.005,
     kinds: Sequence[Kind] = ("spam", "abuse"),
     site_path: Path | None = SITE_EXAMPLES,
+    trained_with: dict[str, str] | None = None,
 ) -> TrainReport:
     """Rebuild the models from ``data_dir`` plus moderator labels; promote the ones not worse.
 
@@ -399,7 +400,8 @@ def train(
     ``tolerance`` (moderator labels pull the boundary towards this site's comments, which can
     cost a comment or two on the YouTube/Twitter held-out sets). ``site_path`` holds this
     site's own labelled comments (default: the package's ``site_examples.jsonl``; ``None``
-    trains without them).
+    trains without them). ``trained_with`` (library versions and pinned kernels, from
+    :func:`moderation.learning.pinned.environment`) is recorded in each candidate.
     """
     from moderation.learning.loader import PACKAGE_MODELS_DIR, artifact_name
 
@@ -423,6 +425,8 @@ def train(
         candidate = fit_model(kind, base, extra, site=site, params=params, date=date, data_digests=digests)
         cand_metrics = evaluate(candidate, held_out)
         candidate.meta["held_out"] = {held_name: cand_metrics.as_dict()}
+        if trained_with:
+            candidate.meta["trained_with"] = trained_with
         entry = ModelReport(
             kind=kind,
             held_out=held_name,

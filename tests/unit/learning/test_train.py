@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
 from moderation.filters.normalize import normalize
 from moderation.learning import data as datasets
+from moderation.learning import pinned
 from moderation.learning.loader import PACKAGE_MODELS_DIR, load_model
 from moderation.learning.train import (
     SITE_EXAMPLES,
@@ -100,12 +105,23 @@ def test_shipped_spam_model_meets_the_target(data_dir):
     assert shakira.f1 >= 0.97
 
 
+def test_shipped_artifacts_record_the_installed_numerics():
+    # Bit-for-bit reproduction needs the library versions the artifacts were trained with
+    # (pinned in pyproject.toml) and the pinned kernels (moderation.learning.pinned).
+    for kind in ("spam", "abuse"):
+        recorded = load_model(kind).meta["trained_with"]
+        installed = {name: metadata.version(name) for name in pinned.LIBRARIES}
+        assert {k: recorded[k] for k in installed} == installed, f"retrain {kind} or pin {recorded}"
+        assert {k: recorded[k] for k in pinned.PINNED} == pinned.PINNED
+
+
 # One kind per test: each retrain takes one to two minutes on a loaded two-core machine.
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("kind", ["spam", "abuse"])
 def test_shipped_artifacts_are_reproduced_byte_for_byte(tmp_path, data_dir, kind):
+    # As `moderation train` trains: in a fresh interpreter with the pinned kernels.
     date = load_model(kind).version.split("-")[1]
-    report = train(
+    (entry,) = pinned.train_pinned(
         data_dir=data_dir,
         output=tmp_path,
         current_dir=PACKAGE_MODELS_DIR,
@@ -113,10 +129,24 @@ def test_shipped_artifacts_are_reproduced_byte_for_byte(tmp_path, data_dir, kind
         tolerance=0.0,
         kinds=(kind,),
     )
-    entry = report.by_kind(kind)
-    assert entry.promoted, entry  # the same model is "not worse" than itself
-    assert entry.candidate == entry.current
+    assert entry["promoted"], entry  # the same model is "not worse" than itself
+    assert entry["candidate"] == entry["current"]
+    assert entry["candidate_version"] == load_model(kind).version
     assert (tmp_path / f"{kind}.npz").read_bytes() == (PACKAGE_MODELS_DIR / f"{kind}.npz").read_bytes()
+
+
+def test_training_refuses_to_run_unpinned():
+    env = {k: v for k, v in os.environ.items() if k not in pinned.PINNED}
+    done = subprocess.run(
+        [sys.executable, "-m", "moderation.learning.pinned"],
+        input="{}",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert "not pinned" in done.stderr
+    assert pinned.is_pinned(pinned.pinned_env(env))
 
 
 @pytest.mark.timeout(600)  # a full spam retrain, as above: 20 s here, minutes under load
