@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -148,3 +150,50 @@ def migrated_engine(url: str) -> sa.Engine:
     engine = make_engine(url)
     upgrade(engine)
     return engine
+
+
+class Receiver:
+    """A local webhook receiver; paths under /fail answer 500 to the first ``failures`` posts."""
+
+    def __init__(self, failures: int = 2) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.failures = failures
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver.lock:
+                    fail = self.path.startswith("/fail") and receiver.failures > 0
+                    if fail:
+                        receiver.failures -= 1
+                    receiver.received.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body, "failed": fail}
+                    )
+                self.send_response(500 if fail else 200)
+                self.end_headers()
+                self.wfile.write(b"no" if fail else b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def events(self, path: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [r for r in self.received if r["path"] == path]
+
+
+@contextmanager
+def webhook_receiver(failures: int = 2) -> Iterator[Receiver]:
+    """A :class:`Receiver` serving on a thread until the block ends."""
+    r = Receiver(failures)
+    thread = threading.Thread(target=r.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield r
+    finally:
+        r.server.shutdown()
+        r.server.server_close()

@@ -4,10 +4,8 @@ and retries an endpoint that fails; the delivery log records every attempt."""
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -19,55 +17,17 @@ from moderation.models import Comment
 from moderation.webhooks import service
 from moderation.webhooks.models import WebhookDelivery
 from moderation.webhooks.signing import HEADER, verify
-from tests.helpers import running_worker, wait_for
+from tests.helpers import Receiver, running_worker, wait_for, webhook_receiver
 from workers.app import make_celery
 
 URL = "/api/v1/articles/ketamine-infusion-therapy/comments"
 CRISIS = "I can't go on anymore, I want to end my life tonight"
 
 
-class Receiver:
-    """A local webhook receiver; paths under /fail answer 500 to the first ``failures`` posts."""
-
-    def __init__(self, failures: int = 2) -> None:
-        self.received: list[dict[str, object]] = []
-        self.failures = failures
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver.lock:
-                    fail = self.path.startswith("/fail") and receiver.failures > 0
-                    if fail:
-                        receiver.failures -= 1
-                    receiver.received.append(
-                        {"path": self.path, "headers": dict(self.headers), "body": body, "failed": fail}
-                    )
-                self.send_response(500 if fail else 200)
-                self.end_headers()
-                self.wfile.write(b"no" if fail else b"ok")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def events(self, path: str) -> list[dict[str, object]]:
-        with self.lock:
-            return [r for r in self.received if r["path"] == path]
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    thread = threading.Thread(target=r.server.serve_forever, daemon=True)
-    thread.start()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
+    with webhook_receiver() as r:
+        yield r
 
 
 def _log(backend: Any, endpoint_id: int) -> list[WebhookDelivery]:

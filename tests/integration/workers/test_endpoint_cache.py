@@ -4,11 +4,9 @@ worker whose cache was already filled when the endpoint was added."""
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,7 +16,7 @@ from moderation.models import CommentStatus
 from moderation.webhooks import service
 from moderation.webhooks.service import ENDPOINT_CACHE_SECONDS, EndpointCache
 from tests.conftest import Backend
-from tests.helpers import running_worker, wait_for
+from tests.helpers import Receiver, running_worker, wait_for, webhook_receiver
 from workers.app import make_celery
 
 URL = "/api/v1/articles/ketamine-infusion-therapy/comments"
@@ -51,32 +49,10 @@ def test_snapshot_is_read_again_after_the_ttl(backend: Backend) -> None:
     assert cache.active(backend.engine) == ()
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                receiver.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    thread = threading.Thread(target=r.server.serve_forever, daemon=True)
-    thread.start()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
+    with webhook_receiver() as r:
+        yield r
 
 
 def test_an_endpoint_added_while_the_worker_runs_gets_events_within_the_ttl(
@@ -105,12 +81,13 @@ def test_an_endpoint_added_while_the_worker_runs_gets_events_within_the_ttl(
         wait_for(lambda: decided(first), timeout=30, what="the first decision")
         wait_for(lambda: b"succeeded" in log.read_bytes(), timeout=30, what="the first task to finish")
         with backend.session() as session, session.begin():
-            service.add_endpoint(session=session, url=receiver.url)
+            service.add_endpoint(session=session, url=receiver.url + "/hook")
         added = time.monotonic()
         time.sleep(ENDPOINT_CACHE_SECONDS)
         # Every decision from now on reaches the new endpoint.
         second = submit("A second, ordinary comment.")
-        wait_for(lambda: receiver.bodies, timeout=30, what="the event for the new endpoint")
+        wait_for(lambda: receiver.events("/hook"), timeout=30, what="the event for the new endpoint")
     assert time.monotonic() - added < ENDPOINT_CACHE_SECONDS + 30
-    assert [str(second) in body.decode() for body in receiver.bodies] == [True]
-    assert str(first) not in b"".join(receiver.bodies).decode()
+    bodies = [r["body"] for r in receiver.events("/hook")]
+    assert [str(second) in body.decode() for body in bodies] == [True]
+    assert str(first) not in b"".join(bodies).decode()
