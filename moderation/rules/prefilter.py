@@ -24,6 +24,8 @@ import re
 import warnings
 from typing import Any
 
+from moderation.rules.leading import literal_led
+
 # The parser behind re.compile (Python 3.11+: re._parser); without it no factors or start
 # characters are derived, and every pattern is simply searched.
 try:
@@ -98,13 +100,18 @@ def _plain_syntax(pattern: str) -> bool:
 
 
 def re_twin(pattern: str) -> re.Pattern[str] | None:
-    """``pattern`` compiled with :mod:`re`, or None when it may differ from ``regex``."""
+    """``pattern`` compiled with :mod:`re`, or None when it may differ from ``regex``.
+
+    Compiled in its literal-led form where it has one (see :mod:`moderation.rules.leading`):
+    the same matches, found with fewer positions tried.
+    """
     if not _plain_syntax(pattern):
         return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            return re.compile(pattern, re.ASCII)
+            re.compile(pattern, re.ASCII)
+            return re.compile(literal_led(pattern) or pattern, re.ASCII)
     except (re.error, Warning, ValueError):
         return None  # e.g. a variable-width look-behind, which only ``regex`` accepts
 
