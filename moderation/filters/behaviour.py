@@ -45,13 +45,15 @@ class BehaviourCheck:
         self.version = version
         # With no facts (all counts 0) no threshold above 0 is reached: the result is known.
         self._nothing_without_facts = duplicate_threshold > 0 and flood_threshold > 0
+        # That result, built once (a result is never changed after it is made).
+        self._nothing = CheckResult(
+            self.name, version, (), {"behaviour_duplicate": 0.0, "behaviour_flood": 0.0}
+        )
 
     def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:
         facts = comment.facts
         if self._nothing_without_facts and facts == _NO_FACTS:  # the usual input: nothing to find
-            return CheckResult(
-                self.name, self.version, (), {"behaviour_duplicate": 0.0, "behaviour_flood": 0.0}
-            )
+            return self._nothing
         reasons: list[Reason] = []
         if facts.recent_same_text >= self.duplicate_threshold:
             extra = facts.recent_same_text - self.duplicate_threshold

@@ -437,11 +437,13 @@ class RulePackCheck:
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
         self.version = pack.version
+        # The result of most comments, built once (a result is never changed after it is made).
+        self._nothing = CheckResult(self.name, self.version, (), {self.name: 0.0})
 
     def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:  # noqa: ARG002
         hits = match_pack(self.pack, norm)
         if not hits:  # most comments
-            return CheckResult(self.name, self.version, (), {self.name: 0.0})
+            return self._nothing
         reasons = tuple(
             Reason(
                 code=h.rule.code,
