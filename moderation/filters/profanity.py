@@ -31,8 +31,11 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress, count
+from itertools import accumulate, compress, count
 from operator import add
+from typing import Any
+
+import ahocorasick
 
 from moderation.filters.normalize import Normalized, View
 from moderation.filters.types import Category, CheckResult, CommentInput, Reason, ReasonCode
@@ -109,11 +112,17 @@ def _by_popularity(words: list[str], vocabulary: Collection[str]) -> tuple[str, 
 
 @dataclass(frozen=True, slots=True)
 class Screen:
-    """Necessary conditions for a match, checked with C-level set operations.
+    """Necessary conditions for a match, checked in one Aho-Corasick scan.
 
     A text can only contain a word if one of its tokens has the word's key, or two
     neighbouring tokens together start a word's key (bare or, for words with separators,
     as the word's first two pieces). Most texts fail all three and are done.
+
+    With the tokens joined by single spaces (and a space at either end), each condition is
+    a substring: `` key `` for a token, `` a b `` for neighbours ``a``, ``b`` whose join
+    ``a + b`` starts a key (every split of every such prefix is a pattern), `` first
+    second `` for the first two pieces of a word with separators. :meth:`may_match_sets`
+    is the same test with set operations (the reference for the automaton).
     """
 
     space_table: Mapping[int, str]  # keyed ASCII char -> class symbol; separators -> " "
@@ -123,6 +132,10 @@ class Screen:
     # The only tokens a pair above can start with: proper prefixes of the words' keys and
     # the first pieces of the words with separators (few of a comment's tokens are either).
     pair_starts: frozenset[str]
+    # ``space_table`` as a bytes table (ASCII text), None if a value is not one ASCII char
+    space_bytes: bytes | None = None
+    # Aho-Corasick automaton of the patterns above (pyahocorasick), None: use the sets
+    joined: Any = None
 
     @classmethod
     def build(
@@ -148,15 +161,46 @@ class Screen:
         # a proper prefix of that pair.
         starts = {pair[:i] for pair in plain_pairs for i in range(1, len(pair))}
         starts.update(first for first, _ in sep_pairs)
+        space_bytes = None
+        if all(len(v) == 1 and v.isascii() for v in space_table.values()):
+            space_bytes = bytes(ord(space_table[i]) if i < 128 else 32 for i in range(256))
+        patterns = {f" {key} " for key in plain_keys}
+        patterns.update(f" {pair[:i]} {pair[i:]} " for pair in plain_pairs for i in range(1, len(pair)))
+        # a token is never empty: a pair with an empty piece can never match
+        patterns.update(f" {first} {second} " for first, second in sep_pairs if first and second)
+        pieces = [*plain_keys, *plain_pairs, *(piece for pair in sep_pairs for piece in pair)]
+        joined = None
+        if not any(c.isspace() for piece in pieces for c in piece):  # pieces are whole tokens
+            joined = ahocorasick.Automaton()
+            for pattern in sorted(patterns):
+                joined.add_word(pattern, None)
+            joined.make_automaton()
         return cls(
             space_table,
             frozenset(plain_keys),
             frozenset(plain_pairs),
             frozenset(sep_pairs),
             frozenset(starts),
+            space_bytes,
+            joined,
         )
 
+    def _tokens(self, keyed: str) -> list[str]:
+        if keyed.isascii():
+            if self.space_bytes is not None:
+                return keyed.encode("ascii").translate(self.space_bytes).decode("ascii").split()
+            return keyed.translate(self.space_table).split()
+        return _NON_ASCII_SEPARATOR.sub(" ", keyed).translate(self.space_table).split()
+
     def may_match(self, keyed: str) -> bool:
+        if self.joined is None:
+            return self.may_match_sets(keyed)
+        toks = self._tokens(keyed)
+        if not toks:
+            return False
+        return next(self.joined.iter(" " + " ".join(toks) + " "), None) is not None
+
+    def may_match_sets(self, keyed: str) -> bool:
         spaced = keyed if keyed.isascii() else _NON_ASCII_SEPARATOR.sub(" ", keyed)
         toks = spaced.translate(self.space_table).split()
         if not self.plain_keys.isdisjoint(toks):
@@ -398,9 +442,7 @@ class ProfanityMatcher:
         if not hits:
             return []
         # token index -> offsets, from the lengths of the split parts
-        offsets = [0]
-        for part in cparts:
-            offsets.append(offsets[-1] + len(part))
+        offsets = list(accumulate(map(len, cparts), initial=0))
         return [Hit(offsets[2 * k], offsets[2 * j + 1], w) for k, j, w, _ in hits]
 
     def contains(self, text: str) -> bool:
