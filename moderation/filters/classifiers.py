@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -83,6 +84,25 @@ def _word_set(text: str) -> set[str]:
     return set(_WORD_RE.findall(text))
 
 
+def _words_in(text: str, vocabulary: frozenset[str]) -> AbstractSet[str]:
+    """``_word_set(text) & vocabulary``, without building the set of every word."""
+    if text.isascii():
+        return vocabulary.intersection(text.encode().translate(_ASCII_WORD_TABLE).decode().split())
+    return vocabulary.intersection(_WORD_RE.findall(text))
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each of the (sorted, disjoint) ``spans`` replaced by one space."""
+    pieces: list[str] = []
+    pos = 0
+    for start, end in spans:
+        pieces.append(text[pos:start])
+        pieces.append(" ")
+        pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
 def _words(*phrases: str) -> frozenset[str]:
     return frozenset(w for p in phrases for w in _WORD_RE.findall(p.lower()))
 
@@ -142,22 +162,22 @@ def _phrase_words(singles: frozenset[str], *phrases: str) -> Phrases:
     return {anchor: tuple(sets) for anchor, sets in out.items()}
 
 
-def _may_match(words: set[str], anchors: frozenset[str], phrases: Phrases) -> bool:
+def _may_match(words: AbstractSet[str], anchors: frozenset[str], phrases: Phrases) -> bool:
     """Whether a pattern can match a comment with these words: it needs one of ``anchors``,
     and when that anchor stands for whole phrases only ("cry more", "no one asked"), every
     word of one of them ("asked" alone is common, "no one asked" is not)."""
     if words.isdisjoint(anchors):
         return False
-    for anchor in words.intersection(anchors):
+    for anchor in words & anchors:
         need = phrases.get(anchor)
         if need is None or any(n <= words for n in need):
             return True
     return False
 
 
-def _present_anchors(words: set[str], anchors: frozenset[str]) -> set[str]:
+def _present_anchors(words: AbstractSet[str], anchors: frozenset[str]) -> AbstractSet[str]:
     """The words that are anchors: ``words`` and these have the same anchors in common."""
-    return words.intersection(anchors)
+    return words & anchors
 
 
 def _windows(text: str, anchors: frozenset[str]) -> list[tuple[int, int]]:
@@ -316,16 +336,35 @@ class AbuseClassifierCheck:
             ),
         )
         self._mild = re.compile(rf"(?<!{w}){_alt(lexicon.mild_profanity)}(?!{w})")
+        # When every mild word is one _WORD_RE word, a _mild match is exactly such a word,
+        # whole: on ASCII text they are found with str.find (see _anchor_spans), not a scan.
+        self._mild_single = all(
+            _WORD_RE.fullmatch(p.strip().lower()) for p in lexicon.mild_profanity if p.strip()
+        )
+        # Every word the checks below look up: a comment's words outside it change nothing.
+        self._vocabulary = frozenset(
+            self._all_anchors.union(
+                self._mild_anchors,
+                *(
+                    n
+                    for phrases in (self._insult_phrases, self._threat_phrases, self._group_phrases)
+                    for need in phrases.values()
+                    for n in need
+                ),
+            )
+        )
 
     def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:  # noqa: ARG002 (Check protocol)
         reasons: list[Reason] = []
         text = norm.text.text
-        words = _word_set(text)
+        # Only the words some rule looks up (anchors, phrase words, mild words): with those,
+        # every test below has the same outcome as with all the comment's words.
+        words = _words_in(text, self._vocabulary)
         # Leetspeak folding also reads a trailing "!" as "i" ("idiot!" -> "idioti"), so a
         # pattern that finds nothing in the folded view gets a second try on the plain one.
         if norm.folded.text != text:
             views: tuple[View, ...] = (norm.folded, norm.text)
-            folded_words = _word_set(norm.folded.text) | words
+            folded_words = _words_in(norm.folded.text, self._vocabulary) | words
         else:
             views, folded_words = (norm.folded,), words
         # The anchor words present, for all three patterns in one pass over the comment's words.
@@ -344,8 +383,12 @@ class AbuseClassifierCheck:
                 if found:
                     reasons.extend(found)
                     break
-        if not words.isdisjoint(self._mild_anchors):
-            text = self._mild.sub(" ", text)
+        mild = words & self._mild_anchors
+        if mild:
+            if self._mild_single and text.isascii():
+                text = _blank(text, _anchor_spans(text, frozenset(mild)))
+            else:
+                text = self._mild.sub(" ", text)
         p = self.model.probability(text)
         if p >= self.model.threshold:
             detail = f"abuse model p={p:.2f}"

@@ -8,11 +8,16 @@ corpora and on generated texts that split, join and disguise the listed words.
 from __future__ import annotations
 
 import random
+from dataclasses import asdict
+from typing import Any
 
 import pytest
 
+from moderation.filters import classifiers
 from moderation.filters.normalize import normalize
 from moderation.filters.profanity import better_profanity_matcher
+from moderation.filters.types import CommentInput
+from moderation.review import pipeline as pipeline_module
 from tests.unit.filters.test_speedups_differential import texts
 
 
@@ -59,3 +64,45 @@ def test_screen_automaton_is_the_set_test(health_context: bool) -> None:
                 assert fast == screen.may_match_sets(keyed), (view, screen is matcher.fine)
                 seen[fast] += 1
     assert min(seen.values()) > 1000
+
+
+def _checks() -> dict[str, Any]:
+    return {check.name: check for check in pipeline_module.default_checks()}
+
+
+def test_abuse_word_lookups_and_mild_blanking_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    abuse = _checks()["abuse"]
+    assert abuse._mild_single
+    rng = random.Random(11)
+    mild = sorted(abuse._mild_anchors)
+    corpus = list(texts())
+    for text in texts()[::3]:
+        words = text.split()
+        for _ in range(2):
+            words.insert(
+                rng.randint(0, len(words)), rng.choice(mild) + rng.choice(["", ",", "!", "_x", "1", "'s"])
+            )
+        corpus.append(" ".join(words))
+        corpus.append(rng.choice(mild).upper() + "ing " + text)
+    scored: list[str] = []
+
+    class Recorder:
+        version = abuse.model.version
+        threshold = abuse.model.threshold
+
+        def probability(self, text: str) -> float:
+            scored.append(text)
+            return float(abuse.model.probability(text))
+
+    fast_check = classifiers.AbuseClassifierCheck(Recorder(), abuse.lexicon)
+    fast = [asdict(fast_check(CommentInput(text=t), normalize(t))) for t in corpus]
+    fast_scored, scored[:] = list(scored), []
+    monkeypatch.setattr(classifiers, "_words_in", lambda text, _vocabulary: classifiers._word_set(text))
+    plain_check = classifiers.AbuseClassifierCheck(Recorder(), abuse.lexicon)
+    plain_check._mild_single = False
+    plain = [asdict(plain_check(CommentInput(text=t), normalize(t))) for t in corpus]
+    assert fast_scored == scored
+    assert fast == plain
+    assert sum(bool(r["reasons"]) for r in fast) > 50
+    blanked = sum(s != normalize(t).text.text for s, t in zip(fast_scored, corpus, strict=True))
+    assert blanked > 100
