@@ -242,6 +242,10 @@ class ProfanityMatcher:
     # what two neighbouring tokens (joined bare, or with their separator) can start with
     plain_pairs: frozenset[str]
     sep_pairs: frozenset[str]
+    # Every character a class symbol stands for is a token character: the keyed text and its
+    # class-keyed translation (one for one) then split at the same offsets, and the keyed
+    # parts are slices of the keyed text at the class parts' offsets (no second split).
+    aligned: bool = False
 
     @classmethod
     def build(
@@ -334,6 +338,7 @@ class ProfanityMatcher:
             sep_prefixes=frozenset(sep_prefixes),
             plain_pairs=frozenset(plain_pairs),
             sep_pairs=frozenset(sep_pairs),
+            aligned=all(len(sym) == 1 and chr(i) in ascii_tokens for i, sym in key_table.items()),
         )
 
     # -- matching -------------------------------------------------------------------------
@@ -404,6 +409,8 @@ class ProfanityMatcher:
         hits: list[tuple[int, int, str, bool]] = []  # first token, last token, word, joined
         kparts: list[str] = []
         ktoks: list[str] = []
+        offsets: list[int] = []
+        aligned = self.aligned
         plain_words, plain_prefixes = self.plain_words, self.plain_prefixes
         sep_words, sep_prefixes = self.sep_words, self.sep_prefixes
         max_j = self.max_combinations
@@ -411,19 +418,31 @@ class ProfanityMatcher:
             if not first_token <= k < n:
                 continue
             ck = ctoks[k]
-            if not kparts:
-                kparts = self.keyed_split.split(keyed)
-                ktoks = kparts[0::2]
+            if aligned:
+                # the keyed parts are slices of ``keyed`` at the class parts' offsets
+                if not offsets:
+                    offsets = list(accumulate(map(len, cparts), initial=0))
+                ktok = keyed[offsets[2 * k] : offsets[2 * k + 1]]
+            else:
+                if not kparts:
+                    kparts = self.keyed_split.split(keyed)
+                    ktoks = kparts[0::2]
+                ktok = ktoks[k]
             words = plain_words.get(ck)
-            if words and ktoks[k] != "****":  # "****" censors to itself: no change, no hit
-                hits.extend((k, k, w, False) for w in words if self._same(ktoks[k], w))
+            if words and ktok != "****":  # "****" censors to itself: no change, no hit
+                hits.extend((k, k, w, False) for w in words if self._same(ktok, w))
             if ck in plain_prefixes:
                 acc = ck
                 for j in range(k + 1, min(k + max_j, n_join - 1) + 1):
                     acc += ctoks[j]
                     words = plain_words.get(acc)
                     if words:
-                        cand = "".join(ktoks[k : j + 1])
+                        if aligned:
+                            cand = "".join(
+                                [keyed[offsets[2 * i] : offsets[2 * i + 1]] for i in range(k, j + 1)]
+                            )
+                        else:
+                            cand = "".join(ktoks[k : j + 1])
                         hits.extend((k, j, w, False) for w in words if self._same(cand, w))
                     if acc not in plain_prefixes:
                         break
@@ -433,7 +452,10 @@ class ProfanityMatcher:
                     acc += cseps[j - 1] + ctoks[j]
                     words = sep_words.get(acc)
                     if words:
-                        cand = "".join(kparts[2 * k : 2 * j + 1])
+                        if aligned:
+                            cand = keyed[offsets[2 * k] : offsets[2 * j + 1]]
+                        else:
+                            cand = "".join(kparts[2 * k : 2 * j + 1])
                         hits.extend((k, j, w, True) for w in words if self._same(cand, w))
                     if acc not in sep_prefixes:
                         break
@@ -442,7 +464,8 @@ class ProfanityMatcher:
         if not hits:
             return []
         # token index -> offsets, from the lengths of the split parts
-        offsets = list(accumulate(map(len, cparts), initial=0))
+        if not offsets:
+            offsets = list(accumulate(map(len, cparts), initial=0))
         return [Hit(offsets[2 * k], offsets[2 * j + 1], w) for k, j, w, _ in hits]
 
     def contains(self, text: str) -> bool:

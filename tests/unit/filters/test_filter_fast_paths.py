@@ -8,17 +8,24 @@ corpora and on generated texts that split, join and disguise the listed words.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import pytest
 
 from moderation.filters import classifiers
 from moderation.filters.normalize import normalize
-from moderation.filters.profanity import better_profanity_matcher
+from moderation.filters.profanity import ProfanityMatcher, better_profanity_matcher
 from moderation.filters.types import CommentInput
 from moderation.review import pipeline as pipeline_module
 from tests.unit.filters.test_speedups_differential import texts
+
+
+def _matcher(health_context: bool) -> ProfanityMatcher:
+    # better_profanity_matcher() as the check and the other tests call it: its cache holds two
+    if health_context:
+        return better_profanity_matcher(health_context=True)
+    return better_profanity_matcher()
 
 
 def _screen_texts() -> list[str]:
@@ -52,7 +59,7 @@ def _screen_texts() -> list[str]:
 
 @pytest.mark.parametrize("health_context", [True, False])
 def test_screen_automaton_is_the_set_test(health_context: bool) -> None:
-    matcher = better_profanity_matcher(health_context=health_context)
+    matcher = _matcher(health_context)
     assert matcher.fine.joined is not None
     assert matcher.coarse.joined is not None
     seen = {True: 0, False: 0}
@@ -106,3 +113,19 @@ def test_abuse_word_lookups_and_mild_blanking_change_nothing(monkeypatch: pytest
     assert sum(bool(r["reasons"]) for r in fast) > 50
     blanked = sum(s != normalize(t).text.text for s, t in zip(fast_scored, corpus, strict=True))
     assert blanked > 100
+
+
+@pytest.mark.parametrize("health_context", [True, False])
+def test_keyed_parts_sliced_at_class_offsets_are_the_keyed_split(health_context: bool) -> None:
+    matcher = _matcher(health_context)
+    assert matcher.aligned
+    split = replace(matcher, aligned=False)
+    found = 0
+    for text in _screen_texts()[::2]:
+        norm = normalize(text)
+        for view in (text, norm.folded.text + " ", norm.text.text):
+            fast = matcher.find(view, limit=50, strict_end=False)
+            assert fast == split.find(view, limit=50, strict_end=False), view
+            assert matcher.find(view) == split.find(view), view
+            found += bool(fast)
+    assert found > 3000
