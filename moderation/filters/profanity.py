@@ -246,6 +246,11 @@ class ProfanityMatcher:
     # class-keyed translation (one for one) then split at the same offsets, and the keyed
     # parts are slices of the keyed text at the class parts' offsets (no second split).
     aligned: bool = False
+    # The class keys of the first pieces of the words with separators: a separator join can
+    # only start at such a token (None: not known, every token is tried)
+    sep_firsts: frozenset[str] | None = None
+    # ``key_table`` as a bytes table for ASCII text (None: a symbol is not one ASCII character)
+    key_bytes: bytes | None = None
 
     @classmethod
     def build(
@@ -303,6 +308,7 @@ class ProfanityMatcher:
         sep_prefixes: set[str] = set()
         plain_pairs: set[str] = set()
         sep_pairs: set[str] = set()
+        sep_firsts: set[str] = set()
         word_split = re.compile(f"([^{re.escape(''.join(sorted(ascii_tokens)))}]+)")
         for word in sorted(lowered - excluded):
             parts = word_split.split(word)
@@ -322,6 +328,7 @@ class ProfanityMatcher:
                     sep_prefixes.add(joined[: -len(parts[i + 1])])
                     sep_prefixes.add(joined)
                 sep_pairs.add(class_key(parts[0]) + parts[1] + class_key(parts[2]))
+                sep_firsts.add(class_key(parts[0]))
         return cls(
             variants=variants,
             max_combinations=max_combinations,
@@ -339,6 +346,10 @@ class ProfanityMatcher:
             plain_pairs=frozenset(plain_pairs),
             sep_pairs=frozenset(sep_pairs),
             aligned=all(len(sym) == 1 and chr(i) in ascii_tokens for i, sym in key_table.items()),
+            sep_firsts=frozenset(sep_firsts),
+            key_bytes=bytes(ord(key_table.get(i, chr(i))) for i in range(256))
+            if all(len(sym) == 1 and sym.isascii() and i < 128 for i, sym in key_table.items())
+            else None,
         )
 
     # -- matching -------------------------------------------------------------------------
@@ -379,20 +390,32 @@ class ProfanityMatcher:
         bridged = any(c in keyed for c in self.bridges)
         if not (self.coarse if bridged else self.fine).may_match(keyed):
             return []
-        cparts = self.class_split.split(keyed.translate(self.key_table))
+        if self.key_bytes is not None and keyed.isascii():
+            classed = keyed.encode("ascii").translate(self.key_bytes).decode("ascii")
+        else:
+            classed = keyed.translate(self.key_table)
+        cparts = self.class_split.split(classed)
         ctoks = cparts[0::2]
         cseps = cparts[1::2]
         # Candidate tokens, found by C-level set operations; most texts stop here. A join
         # of two or more tokens is only possible where two neighbours already fit a word.
         pairs = list(map(add, ctoks[:-1], ctoks[1:]))
-        sep_pairs = list(map(add, map(add, ctoks[:-1], cseps), ctoks[1:]))
         candidates: set[int] = set()
         if not self.plain_words.keys().isdisjoint(ctoks):
             candidates.update(compress(count(), map(self.plain_words.__contains__, ctoks)))
         if not self.plain_pairs.isdisjoint(pairs):
             candidates.update(compress(count(), map(self.plain_pairs.__contains__, pairs)))
-        if not self.sep_pairs.isdisjoint(sep_pairs):
-            candidates.update(compress(count(), map(self.sep_pairs.__contains__, sep_pairs)))
+        sep_firsts = self.sep_firsts
+        if sep_firsts is None:
+            sep_pairs = list(map(add, map(add, ctoks[:-1], cseps), ctoks[1:]))
+            if not self.sep_pairs.isdisjoint(sep_pairs):
+                candidates.update(compress(count(), map(self.sep_pairs.__contains__, sep_pairs)))
+        elif not sep_firsts.isdisjoint(ctoks):
+            # a token, its separator and the next token spell a pair only if the token is the
+            # key of a first piece (tokens and separators have no character in common)
+            for k in compress(count(), map(sep_firsts.__contains__, ctoks[:-1])):
+                if ctoks[k] + cseps[k] + ctoks[k + 1] in self.sep_pairs:
+                    candidates.add(k)
         if not candidates:
             return []
         n = len(ctoks)

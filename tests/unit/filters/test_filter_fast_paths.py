@@ -116,10 +116,12 @@ def test_abuse_word_lookups_and_mild_blanking_change_nothing(monkeypatch: pytest
 
 
 @pytest.mark.parametrize("health_context", [True, False])
-def test_keyed_parts_sliced_at_class_offsets_are_the_keyed_split(health_context: bool) -> None:
+def test_find_fast_paths_are_the_plain_splits_and_pairs(health_context: bool) -> None:
     matcher = _matcher(health_context)
     assert matcher.aligned
-    split = replace(matcher, aligned=False)
+    assert matcher.sep_firsts
+    assert matcher.key_bytes is not None
+    split = replace(matcher, aligned=False, sep_firsts=None, key_bytes=None)
     found = 0
     for text in _screen_texts()[::2]:
         norm = normalize(text)
