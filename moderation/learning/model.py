@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 import json
 import math
 import threading
@@ -154,7 +153,9 @@ class LinearTextModel:
         # (_TokenScores.__missing__), in the same order, so the sum is the same float.
         total: float = sum(map(self._token_cache.__getitem__, toks))
         if len(toks) > 1:
-            total += sum(map(self._bigrams.get, itertools.pairwise(toks), repeat(0.0)))
+            # zip (unlike pairwise) reuses its pair tuple when get() has let go of it.
+            pairs = zip(toks, toks[1:], strict=False)  # noqa: RUF007 (see above)
+            total += sum(map(self._bigrams.get, pairs, repeat(0.0)))
         return total / math.sqrt(len(toks)) + base
 
     def probability(self, text: str) -> float:
