@@ -56,6 +56,8 @@ _AT = {
     "AT_BEGINNING_STRING": r"\A",
     "AT_END_STRING": r"\Z",
 }
+# The flags that only say how text is read (str or bytes, Unicode or ASCII classes).
+_TEXT_FLAGS = re.ASCII | re.UNICODE | re.LOCALE
 # Zero-width tests that may stand before the first character (moved into the look-behind).
 _MOVABLE = ("AT_BOUNDARY", "AT_NON_BOUNDARY")
 
@@ -74,7 +76,10 @@ def literal_led(pattern: str, flags: int = re.ASCII) -> str | None:
     if _p is None:  # pragma: no cover
         return None
     try:
-        items: _Items = list(_p.parse(pattern, flags))
+        parsed = _p.parse(pattern, flags)
+        if parsed.state.flags & ~_TEXT_FLAGS != flags & ~_TEXT_FLAGS:
+            return None  # global inline flags ("(?i)..."): the rewrite would not carry them
+        items: _Items = list(parsed)
         i = 0
         while i < len(items) and _movable(*items[i]):
             i += 1

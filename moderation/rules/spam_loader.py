@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
@@ -17,6 +16,7 @@ import yaml
 
 from moderation.filters.spam import PhraseRule, SpamHeuristics, SpamRules
 from moderation.filters.types import ReasonCode
+from moderation.rules.leading import literal_led
 
 
 class SpamRulesError(ValueError):
@@ -157,14 +157,15 @@ def parse_spam_rules(text: str, *, source: str = "spam.yaml") -> SpamRules:
     )
 
 
-@lru_cache(maxsize=1)
 def _ascii_twin(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     """``pattern`` in ASCII mode (see ``PhraseRule.ascii_pattern``), when it is itself ASCII:
-    then the two modes differ only on non-ASCII text and on \\x1c-\\x1f (Unicode \\s)."""
+    then the two modes differ only on non-ASCII text and on \\x1c-\\x1f (Unicode \\s).
+    Compiled literal-led where it can be (:mod:`moderation.rules.leading`): the same match."""
     if not pattern.pattern.isascii():
         return None  # e.g. a case-insensitive non-ASCII letter can match an ASCII one
     try:
-        return re.compile(pattern.pattern, re.ASCII)
+        re.compile(pattern.pattern, re.ASCII)
+        return re.compile(literal_led(pattern.pattern) or pattern.pattern, re.ASCII)
     except (re.error, ValueError):  # an inline (?u) refuses ASCII mode
         return None
 

@@ -53,6 +53,8 @@ def test_rewrites(pattern: str, rewritten: str) -> None:
         r"\b\w+",  # a large class first
         r"\b(?:a|b)?",  # may match empty
         r"\b(?i:a|b)",  # inline flags
+        r"(?i)\b(?:a|b)",  # global inline flags
+        r"(?m)\b(?:a|b)$",
         r"\b(?:a+|b)",  # a repeated first item
         r"\b(?>a|b)",  # atomic group
     ],
@@ -96,3 +98,19 @@ def test_every_pack_pattern_from_every_position() -> None:
                 a, b = original.search(text, pos), led.search(text, pos)
                 assert (a and a.span()) == (b and b.span()), (source, text, pos)
     assert rewritten > 150
+
+
+def test_spam_phrase_twins_find_what_their_patterns_find() -> None:
+    """The spam heuristics' ASCII twins are compiled literal-led: same match on ASCII text."""
+    from moderation.rules.spam_loader import load_spam_rules
+    from tests.unit.filters.test_rulepack_equivalence import inputs
+
+    texts = [normalize(t).text.text for t in inputs()[::5] if t.isascii()]
+    rules = [r for r in load_spam_rules().phrases if r.ascii_pattern is not None]
+    assert sum(literal_led(r.pattern.pattern) is not None for r in rules) > 10
+    for rule in rules:
+        assert rule.ascii_pattern is not None
+        for text in texts:
+            a, b = rule.pattern.search(text), rule.ascii_pattern.search(text)
+            assert (a and a.group()) == (b and b.group()), (rule.rule_id, text)
+            assert (a and a.span()) == (b and b.span()), (rule.rule_id, text)
