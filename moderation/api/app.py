@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from celery import Celery
 from fastapi import FastAPI
@@ -37,6 +38,7 @@ def create_app(
     from moderation.queue import publisher
 
     app = FastAPI(
+        lifespan=_load_pipeline,
         title="moderation",
         version="0.1.0",
         summary="Comment moderation for health publishers.",
@@ -67,6 +69,15 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     metrics.configure(settings)
     return app
+
+
+@asynccontextmanager
+async def _load_pipeline(app: FastAPI) -> AsyncIterator[None]:
+    """Load the rule packs and models (the crisis check runs at submission) before the
+    first request is served: it would otherwise wait seconds for them, and a model that
+    cannot load stops the start-up instead of failing submissions."""
+    app.state.pipeline()
+    yield
 
 
 def _rate_limiter(settings: Settings) -> RateLimiter:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from functools import lru_cache
 from typing import Any
 
 try:
@@ -70,6 +71,7 @@ class _Unsupported(Exception):
     pass
 
 
+@lru_cache(maxsize=2048)  # a pack's loader asks for the same pattern's twins more than once
 def literal_led(pattern: str, flags: int = re.ASCII) -> str | None:
     """``pattern`` rewritten to start with a branch of literal characters (see the module
     docstring), or None when it already does, may match empty, or uses other syntax."""
