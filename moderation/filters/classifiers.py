@@ -77,18 +77,21 @@ _WORD_RE = re.compile(r"[^\W_]+")
 _ASCII_WORD_TABLE = bytes(c if chr(c).isalnum() else 32 for c in range(256))
 
 
+def _word_list(text: str) -> list[str]:
+    """The _WORD_RE words of ``text``, in order."""
+    if text.isascii():
+        return text.encode().translate(_ASCII_WORD_TABLE).decode().split()
+    return _WORD_RE.findall(text)
+
+
 def _word_set(text: str) -> set[str]:
     """The set of _WORD_RE words of ``text``."""
-    if text.isascii():
-        return set(text.encode().translate(_ASCII_WORD_TABLE).decode().split())
-    return set(_WORD_RE.findall(text))
+    return set(_word_list(text))
 
 
 def _words_in(text: str, vocabulary: frozenset[str]) -> AbstractSet[str]:
     """``_word_set(text) & vocabulary``, without building the set of every word."""
-    if text.isascii():
-        return vocabulary.intersection(text.encode().translate(_ASCII_WORD_TABLE).decode().split())
-    return vocabulary.intersection(_WORD_RE.findall(text))
+    return vocabulary.intersection(_word_list(text))
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
