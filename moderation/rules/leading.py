@@ -102,6 +102,13 @@ def literal_led(pattern: str, flags: int = re.ASCII) -> str | None:
     return rewritten
 
 
+def compile_led(pattern: str, flags: int = re.ASCII) -> re.Pattern[str]:
+    """``re.compile(pattern, flags)`` (raising what that raises), compiled in its
+    literal-led form where it has one: the same matches, fewer positions tried."""
+    re.compile(pattern, flags)
+    return re.compile(literal_led(pattern, flags) or pattern, flags)
+
+
 def _movable(op: Any, av: Any) -> bool:
     return op is _c.AT and str(av) in _MOVABLE
 

@@ -24,7 +24,7 @@ import re
 import warnings
 from typing import Any
 
-from moderation.rules.leading import literal_led
+from moderation.rules.leading import compile_led
 
 # The parser behind re.compile (Python 3.11+: re._parser); without it no factors or start
 # characters are derived, and every pattern is simply searched.
@@ -110,8 +110,7 @@ def re_twin(pattern: str) -> re.Pattern[str] | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            re.compile(pattern, re.ASCII)
-            return re.compile(literal_led(pattern) or pattern, re.ASCII)
+            return compile_led(pattern)
     except (re.error, Warning, ValueError):
         return None  # e.g. a variable-width look-behind, which only ``regex`` accepts
 

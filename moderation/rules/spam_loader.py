@@ -16,7 +16,7 @@ import yaml
 
 from moderation.filters.spam import PhraseRule, SpamHeuristics, SpamRules
 from moderation.filters.types import ReasonCode
-from moderation.rules.leading import literal_led
+from moderation.rules.leading import compile_led
 
 
 class SpamRulesError(ValueError):
@@ -164,8 +164,7 @@ def _ascii_twin(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     if not pattern.pattern.isascii():
         return None  # e.g. a case-insensitive non-ASCII letter can match an ASCII one
     try:
-        re.compile(pattern.pattern, re.ASCII)
-        return re.compile(literal_led(pattern.pattern) or pattern.pattern, re.ASCII)
+        return compile_led(pattern.pattern)
     except (re.error, ValueError):  # an inline (?u) refuses ASCII mode
         return None
 
