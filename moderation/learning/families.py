@@ -42,8 +42,18 @@ class Design:
     """Sparse design matrix built with the same features and scaling as inference."""
 
     def __init__(
-        self, prepared: Sequence[str], min_df: int, always: Sequence[bool], *, meta: bool = False
+        self,
+        prepared: Sequence[str],
+        min_df: int,
+        always: Sequence[bool],
+        *,
+        meta: bool = False,
+        groups: Sequence[str] | None = None,
+        min_groups: int = 1,
     ) -> None:
+        """``always``: rows whose every feature is kept (moderator labels). A text feature
+        needs ``min_df`` rows and, when ``groups`` names each row's source (a video, the SMS
+        corpus), rows from ``min_groups`` sources; comment-level signals need only ``min_df``."""
         docs = [features(p) for p in prepared]
         # Comment-level signals enter once each and unscaled, as in LinearTextModel._score.
         metas = [meta_features(tokens(p), p) if meta else [] for p in prepared]
@@ -54,7 +64,10 @@ class Design:
                 df[f] = df.get(f, 0) + 1
             if keep:
                 forced.update(feats, mfeats)
-        self.vocab = sorted(f for f, n in df.items() if n >= min_df or f in forced)
+        kept = {f for f, n in df.items() if n >= min_df}
+        if groups is not None and min_groups > 1:
+            kept -= _single_source(docs, groups, min_groups)
+        self.vocab = sorted(kept | forced)
         index = {f: i for i, f in enumerate(self.vocab)}
         rows: list[int] = []
         cols: list[int] = []
@@ -76,6 +89,22 @@ class Design:
                 cols.append(j)
                 vals.append(values[j])
         self.X = sp.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(self.vocab)), dtype=np.float64)
+
+
+def _single_source(docs: Sequence[tuple[list[str], int]], groups: Sequence[str], min_groups: int) -> set[str]:
+    """Text features found in rows of fewer than ``min_groups`` of the ``groups``.
+
+    A word or gram that only one video's comments use (the artist, the song) says nothing
+    about the comments of the next page: leave-one-video-out CV on YouTube 01-04 gained
+    from dropping them (see ``train.SPAM``)."""
+    per_group: dict[str, set[str]] = {}
+    for (feats, _), group in zip(docs, groups, strict=True):
+        per_group.setdefault(group, set()).update(feats)
+    seen: dict[str, int] = {}
+    for group_feats in per_group.values():
+        for f in group_feats:
+            seen[f] = seen.get(f, 0) + 1
+    return {f for f, n in seen.items() if n < min_groups}
 
 
 def fit_lr(X: sp.csr_matrix, y: np.ndarray, w: np.ndarray, C: float, seed: int) -> Component:

@@ -30,7 +30,7 @@ import scipy.sparse as sp  # type: ignore[import-untyped]  # scipy ships no stub
 from moderation.learning import data as datasets
 from moderation.learning.data import Example
 from moderation.learning.families import Family, combine, fit_family, platt
-from moderation.learning.features import features, meta_features, tokens
+from moderation.learning.features import META_PREFIX, features, meta_features, tokens
 from moderation.learning.train import SPAM, _best_threshold, prepare_text
 
 Scaling = Literal["sqrt", "tf", "binary"]
@@ -46,6 +46,7 @@ class Candidate:
     aux_weight: float = SPAM.aux_weight
     balanced: bool = SPAM.balanced
     min_df: int = SPAM.min_df
+    min_groups: int = SPAM.min_groups
 
     @classmethod
     def parse(cls, spec: str) -> Candidate:
@@ -112,7 +113,10 @@ class Corpus:
         self.n_tokens = n_tokens
         self.y = np.array([e.label for e in self.examples], dtype=np.int64)
         self.aux = np.array([e.source == "sms" for e in self.examples])
-        self.group = np.array([e.group for e in self.examples])
+        self.group = np.array([e.group for e in self.examples])  # "" for SMS
+        # Comment-level signal columns, which the min_groups rule leaves alone.
+        self.is_signal = np.zeros(len(index) + 1, dtype=bool)
+        self.is_signal[[j for f, j in index.items() if f.startswith(META_PREFIX)]] = True
 
     def design(self, scaling: Scaling) -> sp.csr_matrix:
         """All rows, all columns, scaled; the aux indicator as the last column."""
@@ -155,8 +159,14 @@ def fit_predict(
 
     # The vocabulary: features in at least min_df training rows (column order does not
     # matter to the fit, so columns keep the corpus order). The aux column always stays.
-    df = np.asarray((X[train_idx] != 0).sum(axis=0)).ravel()
-    keep = np.flatnonzero(df >= cand.min_df)
+    present = X[train_idx] != 0
+    df = np.asarray(present.sum(axis=0)).ravel()
+    kept = df >= cand.min_df
+    if cand.min_groups > 1:
+        groups = corpus.group[train_idx]
+        sources = sum(np.asarray(present[groups == g].sum(axis=0)).ravel() > 0 for g in sorted(set(groups)))
+        kept &= (sources >= cand.min_groups) | corpus.is_signal
+    keep = np.flatnonzero(kept)
     keep = np.union1d(keep, [X.shape[1] - 1])
     Xtr, Xte = X[train_idx][:, keep], X[test_idx][:, keep]
     y, w = corpus.y[train_idx], _weights(corpus, train_idx, cand)

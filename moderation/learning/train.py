@@ -63,6 +63,10 @@ class Params:
     family: Family = "lr"
     alpha: float = 1.0
     beta: float = 1.0
+    # A text feature must occur in this many sources (YouTube videos; the SMS corpus, this
+    # site's examples and moderator labels count as one each). Moderator labels' features are
+    # always kept.
+    min_groups: int = 1
 
 
 # Chosen by leave-one-video-out (LOVO) CV on YouTube 01-04 (SMS always in the training folds,
@@ -111,7 +115,17 @@ class Params:
 # as the policy combines them: 76 (42 false positives instead of 30); an average of the
 # leave-one-video-out models of the training videos (C = 10 / 30 / 100): 70 / 80 / 84.
 # Nothing passed; Shakira was not looked at.
-SPAM = Params(C=30.0, min_df=2, aux_weight=0.1, meta=True)
+# Fourth sweep, 2026-11-30, same LOVO and criterion: a vocabulary of text features found in at
+# least ``min_groups`` sources (each training video, the SMS corpus as one; comment-level
+# signals exempt), since a word only one video uses (its artist, its song) cannot carry to a
+# new page. min_groups 2, C = 3 / 5 / 7 / 10 / 15 / 20 / 30 / 100 -> 65 / 59 / 62 / 61 / 72 /
+# 69 / 73 / 82 errors (with min_groups 1: C = 3 / 5 / 10 / 30 -> 67 / 66 / 67 / 68); with the
+# SMS corpus not counted as a source 84 (C = 30); min_groups 3: 81 (C = 30). C = 7 is the
+# setting whose grid neighbours also pass (6 fewer errors: 8 new, 14 fixed; C = 5 and 10: 9
+# and 7 fewer), so it shipped. The vocabulary halves (46,201 -> 21,338 features), the site
+# recall at 1% false positives rises from 0.71 to 0.79, and Shakira, scored once after the
+# choice, went from 0.9622 / 0.9586 to 0.9649 / 0.9617 (13 errors; the target allows 11).
+SPAM = Params(C=7.0, min_df=2, aux_weight=0.1, meta=True, min_groups=2)
 # CV inside the Davidson 80% (3-fold): C=1 balanced, macro-F1 0.919 at its best threshold.
 # Site examples, 5-fold CV over them (out-of-fold ok comments flagged at the model's own
 # threshold / site recall / Davidson 20% macro-F1): weight 0 -> 8.7% / 0.46 / 0.9331,
@@ -235,7 +249,14 @@ def fit_model(
     prepared = [prepare_text(e.text) for e in examples]
     is_extra = np.array([e.source == "moderator" for e in examples])
     is_site = np.array([e.source == "site" for e in examples], dtype=bool)
-    design = Design(prepared, params.min_df, is_extra.tolist(), meta=params.meta)
+    design = Design(
+        prepared,
+        params.min_df,
+        is_extra.tolist(),
+        meta=params.meta,
+        groups=[e.group or e.source for e in examples],
+        min_groups=params.min_groups,
+    )
     y = np.array([e.label for e in examples], dtype=np.int64)
     aux = np.array([e.source == "sms" for e in examples])
     # A separate intercept for the auxiliary corpus absorbs its different spam rate; it is
@@ -309,6 +330,7 @@ def fit_model(
             "label_weight": params.label_weight,
             # Recorded only when set, so models trained without them keep their bytes.
             **({"meta": True} if params.meta else {}),
+            **({"min_groups": params.min_groups} if params.min_groups > 1 else {}),
             **(
                 {"family": params.family, "alpha": params.alpha, "beta": params.beta}
                 if params.family != "lr"

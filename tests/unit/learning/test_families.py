@@ -10,7 +10,8 @@ import scipy.sparse as sp  # type: ignore[import-untyped]  # scipy ships no stub
 
 from moderation.filters.normalize import normalize
 from moderation.learning.data import Example
-from moderation.learning.families import FAMILIES, combine, fit_family, fit_lr, log_count_ratio
+from moderation.learning.families import FAMILIES, Design, combine, fit_family, fit_lr, log_count_ratio
+from moderation.learning.features import META_PREFIX, WORD_PREFIX
 from moderation.learning.lovo import Candidate, Corpus, fit_predict
 from moderation.learning.train import SPAM, fit_model
 
@@ -116,26 +117,47 @@ def _toy() -> list[Example]:
     out = []
     for i in range(8):
         for text in SPAMMY:
-            out.append(Example(f"{text} {i}", 1, "youtube", f"v{i % 2}"))
+            out.append(Example(f"{text} {i}", 1, "youtube", f"v{i % 3}"))
         for text in HAMMY:
-            out.append(Example(f"{text} {i}", 0, "youtube", f"v{i % 2}"))
+            out.append(Example(f"{text} {i}", 0, "youtube", f"v{i % 3}"))
     out += [Example("win cash now txt 80086", 1, "sms"), Example("see you at lunch", 0, "sms")] * 3
     return out
 
 
-@pytest.mark.parametrize("family", ["mnb", "nblr", "avg"])
-def test_lovo_fold_matches_fit_model_and_artifact_inference(family):
+@pytest.mark.parametrize("min_groups", [1, 2, 3])
+@pytest.mark.parametrize("family", ["lr", "mnb", "nblr", "avg"])
+def test_lovo_fold_matches_fit_model_and_artifact_inference(family, min_groups):
     # The LOVO harness works on matrix slices; what it measures must be what fit_model
     # trains and LinearTextModel scores, or LOVO would select a model that is never shipped.
     examples = _toy()
     corpus = Corpus(examples)
-    cand = Candidate(family=family, C=3.0)
+    cand = Candidate(family=family, C=3.0, min_groups=min_groups)
     train_idx = np.flatnonzero(corpus.group != "v1")
     test_idx = np.flatnonzero(corpus.group == "v1")
     expected = fit_predict(corpus, corpus.design("sqrt"), train_idx, test_idx, cand, folds=3)
-    params = dataclasses.replace(SPAM, family=family, C=3.0, folds=3)
+    params = dataclasses.replace(SPAM, family=family, C=3.0, folds=3, min_groups=min_groups)
     model = fit_model("spam", [examples[i] for i in train_idx], params=params, date="2026.01.01")
-    assert model.meta["params"]["family"] == family
+    assert model.meta["params"].get("family", "lr") == family
+    assert model.meta["params"].get("min_groups", 1) == min_groups
     probs = [model.probability(normalize(examples[i].text).text.text) for i in test_idx]
     np.testing.assert_allclose(probs, expected, atol=1e-5)
     assert 0 < np.mean(expected >= 0.5) < 1
+
+
+def test_min_groups_keeps_text_features_of_several_sources_and_every_signal():
+    # "katy" is in one video's comments only: a model cannot learn from it what the next
+    # video's comments look like. "song" is in two. Moderator rows' features are kept.
+    prepared = ["katy song", "katy song", "song again", "subscribe lunch"]
+    groups = ["v1", "v1", "v2", "moderator"]
+    one = Design(prepared, 2, [False] * 4, meta=True, groups=groups, min_groups=1)
+    two = Design(prepared, 2, [False] * 4, meta=True, groups=groups, min_groups=2)
+    forced = Design(prepared, 2, [False, False, False, True], meta=True, groups=groups, min_groups=2)
+    assert WORD_PREFIX + "katy" in one.vocab
+    assert WORD_PREFIX + "katy" not in two.vocab
+    assert WORD_PREFIX + "song" in two.vocab
+    assert {f for f in one.vocab if f.startswith(META_PREFIX)} == {
+        f for f in two.vocab if f.startswith(META_PREFIX)
+    }
+    assert WORD_PREFIX + "lunch" in forced.vocab
+    assert WORD_PREFIX + "katy" not in forced.vocab
+    assert Design(prepared, 2, [False] * 4, meta=True).vocab == one.vocab
