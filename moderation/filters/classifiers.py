@@ -40,6 +40,10 @@ class SpamClassifierCheck:
 
     def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:  # noqa: ARG002 (Check protocol)
         p = self.model.probability(norm.text.text)
+        if norm.folded.text != norm.text.text:
+            # Leetspeak or spaced-out letters ("ch3ck my ch@nnel", "f r e e"): the model
+            # also reads the text as it would be written plainly, and the higher score holds.
+            p = max(p, self.model.probability(norm.folded.text))
         reasons: tuple[Reason, ...] = ()
         if p >= self.model.threshold:
             detail = f"spam model p={p:.2f}"

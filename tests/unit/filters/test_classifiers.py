@@ -171,6 +171,32 @@ def test_shipped_spam_model_verdicts(text, spam):
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Ch3ck my 0nlyfans for exclusive content, link in prof1le",
+        "C-h-e-c-k my o.n.l.y.f.a.n.s for exclusive content, link in profile",
+        "Hello d3ar, ple4se ch3ck my profile, I want to kn0w you b3tter",
+    ],
+)
+def test_spam_model_reads_leetspeak_and_spaced_letters_plainly(text):
+    # The model alone misses these in the casefolded text; written plainly they are spam.
+    model, plain = load_model("spam"), "check my onlyfans for exclusive content, link in profile"
+    assert model.probability(normalize(text).text.text) < model.threshold <= model.probability(plain)
+    result = run(SpamClassifierCheck(model), text)
+    assert [r.code for r in result.reasons] == [ReasonCode.SPAM_CLASSIFIER]
+    assert result.scores["spam_model"] == round(model.probability(normalize(text).folded.text), 4)
+
+
+def test_spam_model_reads_one_view_when_nothing_is_folded():
+    model = FixedModel(0.2)
+    run(SpamClassifierCheck(model), "a plain comment about the infusion")
+    assert model.seen == ["a plain comment about the infusion"]
+    model = FixedModel(0.2)
+    run(SpamClassifierCheck(model), "ch3ck this")
+    assert model.seen == ["ch3ck this", "check this"]
+
+
+@pytest.mark.parametrize(
     ("text", "code"),
     [("You are an idiot!", ReasonCode.ABUSE_INSULT), ("go die!!", ReasonCode.ABUSE_THREAT)],
 )
