@@ -495,12 +495,17 @@ class ProfanityMatcher:
         return bool(self.find(text, limit=1))
 
 
-@lru_cache(maxsize=2)
 def better_profanity_matcher(*, health_context: bool = False) -> ProfanityMatcher:
     """better-profanity's bundled list and rules, compiled once per process.
 
     With ``health_context`` the words in :data:`HEALTH_CONTEXT_ALLOWLIST` are left out.
     """
+    # One cache entry per variant, however the caller spells the argument.
+    return _matcher(health_context)
+
+
+@lru_cache(maxsize=2)
+def _matcher(health_context: bool) -> ProfanityMatcher:
     # better-profanity builds its default instance on import; we take its rules from it
     from better_profanity import profanity as reference
     from better_profanity.utils import get_complete_path_of_file, read_wordlist

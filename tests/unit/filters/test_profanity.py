@@ -190,3 +190,10 @@ def test_adversarial_input_is_fast(text):
         contains_profanity_raw(text)
         timings.append(time.process_time() - started)
     assert min(timings) < 0.05
+
+
+def test_each_matcher_variant_is_built_once_however_it_is_asked_for():
+    full, health = better_profanity_matcher(), better_profanity_matcher(health_context=True)
+    assert better_profanity_matcher(health_context=False) is full
+    assert better_profanity_matcher() is full  # not evicted by the other two spellings
+    assert better_profanity_matcher(health_context=True) is health is not full
