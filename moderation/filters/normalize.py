@@ -53,6 +53,24 @@ _SPACED_RE = re.compile(r"(?<![\w'’])[^\W\d_]([ .\-_*+])(?:[^\W\d_]\1)+[^\W\d_
 # with blanks is joined whole only when it spells one of these stems ("a s s", "i d i o t").
 _WORD_LETTERS = ("i", "a")
 _JOINED_STEMS = ("ass", "arse", "anal", "anti", "idiot", "imbecil", "incel", "insane", "asinine")
+# Nor is the first letter split off when what would remain cannot begin an English word: "a l c
+# o h o l" is "alcohol", "a d d i c t e d" "addicted", "i n f u s i o n" "infusion" (no word
+# begins "lc", "dd" or "nf"). What remains can begin a word when its first or second letter is a
+# vowel (or y), or its first two are one of these onsets.
+_VOWELS = frozenset("aeiouy")
+_ONSETS = frozenset(
+    [
+        "bl", "br", "ch", "cl", "cr", "dr", "dw", "fl", "fr", "gh", "gl", "gn", "gr", "kl", "kn",
+        "kr", "ph", "pl", "pn", "pr", "ps", "rh", "sc", "sh", "sk", "sl", "sm", "sn", "sp", "sq",
+        "st", "sv", "sw", "th", "tr", "tw", "wh", "wr",
+    ]
+)  # fmt: skip
+
+
+def _can_begin_word(letters: str) -> bool:
+    return letters[0] in _VOWELS or letters[1] in _VOWELS or letters[:2] in _ONSETS
+
+
 # A necessary condition for _SPACED_RE that starts with a character set, which the regex
 # engine scans for quickly; the full pattern runs only when this finds something.
 _SPACED_PRE_RE = re.compile(r"[ .\-_*+][^\W\d_][ .\-_*+][^\W\d_](?![^\W\d_])")
@@ -188,6 +206,7 @@ def _fold(view: View, triple: bool | None = None) -> View:
                 and letters[0] in _WORD_LETTERS
                 and len(letters) > 3
                 and not letters.startswith(_JOINED_STEMS)
+                and _can_begin_word(letters[1:])
             ):
                 start += 2  # keep "i " / "a " as a word of its own
             drop.update(range(start + 1, m.end(), 2))

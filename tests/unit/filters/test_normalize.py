@@ -181,6 +181,12 @@ def test_adversarial_input_is_fast(text):
         ("you i d i o t", "you idiot"),  # a stem spelled out is joined whole
         ("a s s h o l e", "asshole"),
         ("a-n-t-i-d-e-p", "antidep"),  # hyphens are deliberate: joined whole
+        # what would follow a split-off "a"/"i" cannot begin a word: joined whole
+        ("mixed with a l c o h o l", "mixed with alcohol"),
+        ("not a d d i c t e d", "not addicted"),
+        ("my i n f u s i o n", "my infusion"),
+        ("i w r o t e", "i wrote"),  # "wr" begins words
+        ("a t r i p", "a trip"),
         ("k.i.l.l me", "kill me"),
         ("k i l.l", "kil.l"),  # one separator per run: the dot ends it
         ("you idiot!", "you idiot!"),  # a closing "!" is punctuation, not an i
