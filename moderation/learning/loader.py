@@ -8,8 +8,9 @@ from typing import Any
 
 import yaml
 
+from moderation.filters.abuse import AbuseClassifierCheck, AbuseLexicon
 from moderation.filters.behaviour import BehaviourCheck
-from moderation.filters.classifiers import AbuseClassifierCheck, AbuseLexicon, SpamClassifierCheck
+from moderation.filters.classifiers import SpamClassifierCheck
 from moderation.filters.types import Check
 from moderation.learning.model import LinearTextModel
 

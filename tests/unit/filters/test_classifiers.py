@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.filters.classifiers import AbuseClassifierCheck, SpamClassifierCheck
+from moderation.filters.abuse import AbuseClassifierCheck
+from moderation.filters.classifiers import SpamClassifierCheck
 from moderation.filters.normalize import normalize
 from moderation.filters.types import Category, CommentInput, ReasonCode
 from moderation.learning.loader import load_abuse_lexicon, load_model
@@ -170,6 +171,73 @@ def test_shipped_spam_model_verdicts(text, spam):
         assert result.reasons[0].score >= 0.9
 
 
+# Probes written for phenomena the rules missed (threats to someone spoken of, insults of
+# readers as a group, an insult in front of a person), before the rules were extended, with
+# hard negatives using the same words. Not from the labelled corpus.
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("If I ever meet the writer of this I'll punch him", ReasonCode.ABUSE_THREAT),
+        ("I'd slap the author if I could", ReasonCode.ABUSE_THREAT),
+        ("I would strangle whoever wrote this", ReasonCode.ABUSE_THREAT),
+        ("Someone should punch this guy in the face", ReasonCode.ABUSE_THREAT),
+        ("I want to beat up the doctor who wrote this", ReasonCode.ABUSE_THREAT),
+        ("id smack you if you were here", ReasonCode.ABUSE_THREAT),
+        ("The author deserves to be shot", ReasonCode.ABUSE_THREAT),
+        ("Whoever wrote this should be locked up", ReasonCode.ABUSE_THREAT),
+        ("This comment section is full of morons", ReasonCode.ABUSE_INSULT),
+        ("What a bunch of brain-dead sheep in here", ReasonCode.ABUSE_INSULT),
+        ("Only an idiot would trust this article", ReasonCode.ABUSE_INSULT),
+        ("Nothing but idiots in this thread", ReasonCode.ABUSE_INSULT),
+        ("Typical garbage from a half-wit journalist", ReasonCode.ABUSE_INSULT),
+        ("Idiot doctors like this one should lose their license", ReasonCode.ABUSE_INSULT),
+        ("You absolute muppet", ReasonCode.ABUSE_INSULT),
+        ("Go back to school, dummy", ReasonCode.ABUSE_INSULT),
+        ("Are you brain-dead?", ReasonCode.ABUSE_INSULT),
+        ("These commenters are clueless idiots", ReasonCode.ABUSE_INSULT),
+        ("Clueless author, clueless readers", ReasonCode.ABUSE_INSULT),
+        # Still missed: "I'm going to find the author and make him pay" ("find" the author and
+        # "make him pay" are also said kindly or of bills).
+    ],
+)
+def test_attack_probes(text, code):
+    result = run(AbuseClassifierCheck(FixedModel(0.0), load_abuse_lexicon()), text)
+    assert code in {r.code for r in result.reasons}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd kill for a full night's sleep",
+        "Some days I want to punch a wall, the anger is part of my depression",
+        "I'll beat this illness one infusion at a time",
+        "My brain felt dead for years before the treatment",
+        "The waiting room was full of people like me, nervous and hopeful",
+        "Only a doctor should adjust your dose",
+        "I felt like a brain-dead zombie on SSRIs",
+        "The author should be proud of this piece",
+        "Someone should tell the author about the new trial",
+        "I would hug the nurse who looked after me",
+        "Whoever wrote this should win an award",
+        "my stupid brain keeps telling me I'm worthless",
+        "The stupid insurance company denied my claim",
+        "Those dumb side effects are gone now",
+        "I'd hit the gym after each infusion",
+        "I'll find the author's earlier article and share it",
+        "I want to thank the doctor who wrote this",
+        "I was full of doubts before my first session",
+        "Only an hour after the infusion I felt normal again",
+        "I used to call myself an idiot for needing help",
+        "Missed another stupid doctor appointment because of the trains",
+        "The doctor said I should burn sage, which made me laugh",
+        "I'd love to meet the author and thank her",
+    ],
+)
+def test_attack_probe_hard_negatives(text):
+    result = run(AbuseClassifierCheck(FixedModel(0.0), load_abuse_lexicon()), text)
+    assert result.reasons == ()
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -215,7 +283,7 @@ def test_word_set_fast_path_matches_the_word_pattern():
     import random
     import string
 
-    from moderation.filters.classifiers import _WORD_RE, _word_set
+    from moderation.filters.abuse import _WORD_RE, _word_set
 
     rng = random.Random(7)
     texts = ["you_idiot, moron!", "y0u're\tan id1ot", "naïve café idiot", "", "--__--"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from moderation.filters import classifiers
+from moderation.filters import abuse as abuse_check
 from moderation.filters.normalize import normalize
 from moderation.filters.profanity import ProfanityMatcher, better_profanity_matcher
 from moderation.filters.types import CommentInput
@@ -101,11 +101,11 @@ def test_abuse_word_lookups_and_mild_blanking_change_nothing(monkeypatch: pytest
             scored.append(text)
             return float(abuse.model.probability(text))
 
-    fast_check = classifiers.AbuseClassifierCheck(Recorder(), abuse.lexicon)
+    fast_check = abuse_check.AbuseClassifierCheck(Recorder(), abuse.lexicon)
     fast = [asdict(fast_check(CommentInput(text=t), normalize(t))) for t in corpus]
     fast_scored, scored[:] = list(scored), []
-    monkeypatch.setattr(classifiers, "_words_in", lambda text, _vocabulary: classifiers._word_set(text))
-    plain_check = classifiers.AbuseClassifierCheck(Recorder(), abuse.lexicon)
+    monkeypatch.setattr(abuse_check, "_words_in", lambda text, _vocabulary: abuse_check._word_set(text))
+    plain_check = abuse_check.AbuseClassifierCheck(Recorder(), abuse.lexicon)
     plain_check._mild_single = False
     plain = [asdict(plain_check(CommentInput(text=t), normalize(t))) for t in corpus]
     assert fast_scored == scored

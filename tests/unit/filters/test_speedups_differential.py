@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from moderation.filters import behaviour, classifiers, normalize, rulematch, spam
+from moderation.filters import abuse, behaviour, normalize, rulematch, spam
 from moderation.filters.types import Category, CheckResult, CommentInput, Reason, ReasonCode
 from moderation.learning import features, model
 from moderation.review import pipeline as pipeline_module
@@ -66,7 +66,7 @@ def texts() -> list[str]:
 
 
 def reference_anchor_spans(text: str, anchors: frozenset[str]) -> list[tuple[int, int]]:
-    return [m.span() for m in classifiers._WORD_RE.finditer(text) if m.group() in anchors]
+    return [m.span() for m in abuse._WORD_RE.finditer(text) if m.group() in anchors]
 
 
 def reference_meta_signals(toks: Sequence[str], prepared: str) -> tuple[int, ...]:
@@ -243,8 +243,8 @@ def test_speed_ups_change_no_check_result_and_no_verdict(
     monkeypatch.setattr(features, "_ASCII_TOKEN_RE", features._TOKEN_RE)
     monkeypatch.setattr(features, "_ASCII_NUM_RE", features._NUM_RE)
     monkeypatch.setattr(model, "meta_signals", reference_meta_signals)
-    monkeypatch.setattr(classifiers, "_anchor_spans", reference_anchor_spans)
-    monkeypatch.setattr(classifiers, "_may_match", lambda words, anchors, _: not words.isdisjoint(anchors))
+    monkeypatch.setattr(abuse, "_anchor_spans", reference_anchor_spans)
+    monkeypatch.setattr(abuse, "_may_match", lambda words, anchors, _: not words.isdisjoint(anchors))
     monkeypatch.setattr(spam, "_PHONE_HINT_ASCII_RE", spam._PHONE_HINT_RE)
     monkeypatch.setattr(spam, "may_have_run", lambda _s, _n: True)
     monkeypatch.setattr(pipeline_module, "decide", reference_decide)
@@ -255,7 +255,7 @@ def test_speed_ups_change_no_check_result_and_no_verdict(
     monkeypatch.setattr(spam, "_phone_hint", lambda t: spam._PHONE_HINT_RE.search(t) is not None)
     monkeypatch.setattr(spam, "twin_safe", lambda _t: False)
     monkeypatch.setattr(behaviour, "_NO_FACTS", None)  # no result known in advance
-    monkeypatch.setattr(classifiers, "_present_anchors", lambda words, _anchors: words)
+    monkeypatch.setattr(abuse, "_present_anchors", lambda words, _anchors: words)
     monkeypatch.setattr(model, "tokens", features._TOKEN_RE.findall)
     monkeypatch.setattr(model.LinearTextModel, "_score", reference_score)
     monkeypatch.setattr(spam.SpamHeuristics, "_shouting", reference_shouting)

@@ -140,7 +140,8 @@ def test_shipped_artifacts_are_small_versioned_and_cached(kind):
 def test_token_cache_stays_bounded_over_many_distinct_comments():
     # Every comment brings tokens no vocabulary holds (names, typos, codes): a worker that
     # reads 100,000 distinct comments must not keep them all.
-    from moderation.filters.classifiers import AbuseClassifierCheck, SpamClassifierCheck
+    from moderation.filters.abuse import AbuseClassifierCheck
+    from moderation.filters.classifiers import SpamClassifierCheck
     from moderation.filters.normalize import normalize
     from moderation.filters.types import Check, CommentInput
     from moderation.learning.loader import load_abuse_lexicon
