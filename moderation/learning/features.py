@@ -4,7 +4,8 @@ The input is the ``text`` view of :func:`moderation.filters.normalize.normalize`
 accents and invisible characters removed). Links, e-mail addresses, @mentions and phone-like
 numbers become placeholder tokens (``zurlz`` plus the link's domain, ``zemailz``, ``zuserz``,
 ``znumz``) so the model learns "has a link" rather than one spammer's URL. HTML entities and
-tags, which the YouTube and Twitter corpora keep, are undone first.
+tags, which the YouTube and Twitter corpora keep, are undone first, and runs of four or more of
+one character are cut to three.
 
 A comment's features are its tokens, each token's character 3-5-grams (``<word>``-padded, as
 scikit-learn's ``char_wb``) and adjacent-token bigrams. Because the character grams never
@@ -24,6 +25,8 @@ import html
 import itertools
 import re
 from collections.abc import Sequence
+
+from moderation.filters.normalize import may_have_run
 
 CHAR_NGRAMS = (3, 5)
 # Marks a word/bigram feature so it can never collide with a character gram.
@@ -97,6 +100,9 @@ _URL_HINT_RE = re.compile(
 _SPACE_SPLIT_RE = re.compile(r"(\s+)")
 _NUM_RE = re.compile(r"\d(?:[\d ()-]{3,}\d)")
 _ASCII_NUM_RE = re.compile(r"[0-9](?:[0-9 ()-]{3,}[0-9])")  # the same on ASCII text
+# Four or more of one character: "soooooo", "!!!!!!!!" are "sooo", "!!!". A token's character
+# grams grow with its length, so an unbounded run would outweigh the rest of a comment.
+_LONG_RUN_RE = re.compile(r"(\S)\1{3,}")
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]+")
 # The same on ASCII text, with \w and \s spelled out (what they match among ASCII characters:
 # str.isspace() holds for \x1c-\x1f too): a character class is faster than a category test.
@@ -131,6 +137,8 @@ def prepare(text: str) -> str:
         text = _NUM_RE.sub(" znumz ", text)
     elif _has_digit(text):  # no digit, no number (most comments)
         text = _ASCII_NUM_RE.sub(" znumz ", text)
+    if may_have_run(text, 4):
+        text = _LONG_RUN_RE.sub(r"\1\1\1", text)
     if _single_spaced(text):
         return text  # what the split and join below would give back
     return " ".join(text.split())

@@ -20,10 +20,24 @@ from moderation.learning.model import LinearTextModel
         ("call 0845 281 0075", "call znumz"),
         ("<a href='x'>2:19</a> best<br />part", "2:19 best part"),
         ("take 200mg", "take 200mg"),
+        # runs of four or more of one character are read as three
+        ("love this soooooooo much!!!!!!!!!!!!", "love this sooo much!!!"),
+        ("ok!!! hmm", "ok!!! hmm"),
+        ("ééééé....", "ééé..."),
     ],
 )
 def test_prepare(raw, prepared):
     assert prepare(raw) == prepared
+
+
+@pytest.mark.parametrize("kind", ["spam", "abuse"])
+def test_a_long_run_weighs_what_three_do(kind):
+    # A token's character grams grow with its length: unbounded, "!!!!!!!!" alone decided
+    # the abuse model (p = 1.00 for "Thank you for this article!!!!!!..." before runs were cut).
+    model = load_model(kind)
+    long, short = "thank you for this article" + "!" * 40, "thank you for this article!!!"
+    assert model.probability(long) == model.probability(short)
+    assert load_model("abuse").probability(long) < 0.5
 
 
 def test_features_are_tokens_grams_and_bigrams():
