@@ -137,6 +137,12 @@ def test_mild_profanity_is_removed_before_the_model_scores():
         "Damn, my first infusion was a weird ride but it fucking helped",
         "Thank you for writing this. My third ketamine infusion helped more than two years of SSRIs.",
         "Is the nasal spray covered by insurance in the UK?",
+        # Praise of the author: "whoever" was an abuse word to the model until friendly uses
+        # joined the site examples (these are not among them).
+        "Whoever wrote this is a genius",
+        "I want to hug whoever wrote this",
+        "Can whoever wrote this do a follow-up on esketamine?",
+        "Thank you for this article" + "!" * 40,
     ],
 )
 def test_shipped_abuse_model_leaves_friendly_comments_alone(text):
