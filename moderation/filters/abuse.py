@@ -393,6 +393,13 @@ class AbuseClassifierCheck:
             else:
                 text = self._mild.sub(" ", text)
         p = self.model.probability(text)
+        if len(views) > 1:
+            # Leetspeak or spaced-out letters ("cr4zy", "l o s e r s"): the model also reads
+            # the text written plainly, mild words blanked alike, and the higher score holds.
+            folded = norm.folded.text
+            if not folded_words.isdisjoint(self._mild_anchors):
+                folded = self._mild.sub(" ", folded)
+            p = max(p, self.model.probability(folded))
         if p >= self.model.threshold:
             detail = f"abuse model p={p:.2f}"
             reasons.append(

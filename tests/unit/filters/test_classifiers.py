@@ -270,6 +270,15 @@ def test_spam_model_reads_one_view_when_nothing_is_folded():
     assert model.seen == ["ch3ck this", "check this"]
 
 
+def test_abuse_model_also_reads_the_folded_view_with_mild_words_blanked():
+    model = FixedModel(0.1)
+    run(AbuseClassifierCheck(model, load_abuse_lexicon()), "this sh1t w0rks")
+    assert model.seen == ["this sh1t w0rks", "this   works"]
+    model = FixedModel(0.1)
+    run(AbuseClassifierCheck(model, load_abuse_lexicon()), "this works")
+    assert model.seen == ["this works"]
+
+
 @pytest.mark.parametrize(
     ("text", "code"),
     [("You are an idiot!", ReasonCode.ABUSE_INSULT), ("go die!!", ReasonCode.ABUSE_THREAT)],
