@@ -357,6 +357,15 @@ class AbuseClassifierCheck:
             )
         )
 
+    def _without_mild(self, text: str, words: AbstractSet[str]) -> str:
+        """``text`` with its mild words blanked; ``words`` holds at least those it has."""
+        mild = words & self._mild_anchors
+        if not mild:
+            return text
+        if self._mild_single and text.isascii():
+            return _blank(text, _anchor_spans(text, frozenset(mild)))
+        return self._mild.sub(" ", text)
+
     def __call__(self, comment: CommentInput, norm: Normalized) -> CheckResult:  # noqa: ARG002 (Check protocol)
         reasons: list[Reason] = []
         text = norm.text.text
@@ -386,20 +395,11 @@ class AbuseClassifierCheck:
                 if found:
                     reasons.extend(found)
                     break
-        mild = words & self._mild_anchors
-        if mild:
-            if self._mild_single and text.isascii():
-                text = _blank(text, _anchor_spans(text, frozenset(mild)))
-            else:
-                text = self._mild.sub(" ", text)
-        p = self.model.probability(text)
+        p = self.model.probability(self._without_mild(text, words))
         if len(views) > 1:
             # Leetspeak or spaced-out letters ("cr4zy", "l o s e r s"): the model also reads
             # the text written plainly, mild words blanked alike, and the higher score holds.
-            folded = norm.folded.text
-            if not folded_words.isdisjoint(self._mild_anchors):
-                folded = self._mild.sub(" ", folded)
-            p = max(p, self.model.probability(folded))
+            p = max(p, self.model.probability(self._without_mild(norm.folded.text, folded_words)))
         if p >= self.model.threshold:
             detail = f"abuse model p={p:.2f}"
             reasons.append(
