@@ -4,7 +4,8 @@ Mild profanity ("this shit actually worked for me") is removed before the abuse 
 a comment: the profanity check reports it, and swearing in a friendly comment is not an
 attack. Insults and threats are found by rules (word lists in ``moderation/rules/abuse.yaml``)
 over the ``folded`` view so that leetspeak and spaced-out letters do not evade them; their
-spans map back to the original text.
+spans map back to the original text. The model reads both views when they differ and keeps the
+higher score.
 """
 
 from __future__ import annotations
