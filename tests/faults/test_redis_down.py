@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 
+from moderation.queue import BROKER_COOLDOWN
 from tests.faults.conftest import REQUEUE_AFTER, Service, run_requeue_stuck
 from tests.faults.helpers import ARTICLE_URL, queue_length, tally
 from tests.helpers import running_worker, wait_for
@@ -98,7 +99,13 @@ def test_redis_stopped_while_comments_arrive(service: Service, tmp_path):
         assert len(outage) >= 50
         assert statistics.median(outage) < 2 * statistics.median(normal) + 0.05
         assert p95(outage) < 2 * p95(normal) + 0.1
-        assert max(outage) < 1.0
+        # A Redis caught dying can leave a connection that never answers until its 1 s socket
+        # timeout (the broker's publish_timeout, the behaviour store's): that may cost a request
+        # per broker cooldown, never one per request (seen once in CI: one request of 672 took
+        # 1.01 s, with median 6 ms).
+        slow = [e for e in outage if e > 0.5]
+        assert len(slow) <= OUTAGE_SECONDS / BROKER_COOLDOWN, slow
+        assert max(outage) < 2 * service.settings.publish_timeout + 0.5
 
         runs = requeue_until_decided(service, ids, timeout=90)
         final = tally(service.backend.engine, ids)
