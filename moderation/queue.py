@@ -40,10 +40,18 @@ def publisher(app: Celery, cooldown: float = BROKER_COOLDOWN) -> Callable[[uuid.
     down_until = 0.0
     local = threading.local()
 
+    # A submission waits on the broker at most broker_connection_timeout (the settings'
+    # publish_timeout), for an answer as for a connection: the workers' longer socket timeout
+    # would hold it for seconds on a broker that accepts connections and never answers.
+    timeout = app.conf.broker_connection_timeout
+    options = {**(app.conf.broker_transport_options or {})}
+    if "socket_timeout" in options and timeout:
+        options["socket_timeout"] = min(options["socket_timeout"], timeout)
+
     def producer() -> Any:
         current = getattr(local, "producer", None)
         if current is None:
-            conn = app.connection_for_write()
+            conn = app.connection_for_write(transport_options=options)
             try:
                 # One connection attempt, no sleeping retry loop.
                 conn.ensure_connection(max_retries=0)

@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     task_time_limit: int = Field(60, ge=1, description="Hard time limit of a moderation task, seconds.")
     visibility_timeout: int = Field(300, ge=2, description="Redis broker visibility timeout, seconds.")
     worker_prefetch_multiplier: int = Field(4, ge=1, description="Messages each worker process reserves.")
-    publish_timeout: float = Field(1.0, gt=0, description="Seconds a submission waits on the broker.")
+    publish_timeout: float = Field(
+        1.0, gt=0, description="Seconds a submission waits on the broker, to connect and for an answer."
+    )
 
     crisis_message: str = Field(
         DEFAULT_CRISIS_MESSAGE, description="Shown at once to a reader whose comment reads as a crisis."

@@ -82,8 +82,5 @@ async def _load_pipeline(app: FastAPI) -> AsyncIterator[None]:
 
 def _rate_limiter(settings: Settings) -> RateLimiter:
     if settings.redis_url:
-        import redis
-
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        return RedisRateLimiter(client)
+        return RedisRateLimiter.from_url(settings.redis_url)
     return MemoryRateLimiter()

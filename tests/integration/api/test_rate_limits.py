@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 import redis
 from fastapi.testclient import TestClient
 
 from moderation.api.app import create_app
-from moderation.clients.ratelimit import Limit, MemoryRateLimiter, RedisRateLimiter
+from moderation.clients.ratelimit import Limit, MemoryRateLimiter, RedisRateLimiter, StoreUnavailableError
 from tests.helpers import slot_redis_url
 from workers.app import make_celery
 
@@ -69,3 +72,29 @@ def test_limiter_down_fails_open(sqlite_backend, published):
     with TestClient(app) as client:
         codes = [client.post(URL, json={"body": "x"}).status_code for _ in range(3)]
     assert codes == [202, 202, 202]
+
+
+def test_a_hung_store_costs_one_timeout_per_cooldown_not_one_per_submission():
+    # A server that completes the TCP handshake and never answers (a Redis caught dying, or
+    # hung): the first hit waits for the socket timeout, the next ones fail at once until the
+    # cooldown ends, and the API lets them through (test_limiter_down_fails_open).
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(16)
+        port = hung.getsockname()[1]
+        limiter = RedisRateLimiter.from_url(f"redis://127.0.0.1:{port}/0", timeout=0.3)
+        limiter.cooldown = 1.0
+        limit = Limit(5, 60)
+        started = time.monotonic()
+        with pytest.raises(redis.exceptions.RedisError):
+            limiter.hit("ip", "1.1.1.1", limit)
+        # One socket timeout: redis-py's default policy would retry ten times, with backoff.
+        assert 0.3 <= time.monotonic() - started < 1.0
+        for _ in range(20):
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailableError):
+                limiter.hit("ip", "1.1.1.1", limit)
+            assert time.monotonic() - started < 0.05
+        time.sleep(1.0)
+        with pytest.raises(redis.exceptions.RedisError):  # asked again after the cooldown
+            limiter.hit("ip", "1.1.1.1", limit)
